@@ -1,0 +1,159 @@
+// Package graph adapts msgraph-sdk-go to the scheduler's Directory and
+// Calendar interfaces.
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	azauth "github.com/microsoft/kiota-authentication-azure-go"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	"github.com/webscheduler/webscheduler/backend/scheduler"
+)
+
+// Config says where Graph is and how to authenticate to it.
+type Config struct {
+	BaseURL    string                 // e.g. https://graph.microsoft.com/v1.0
+	Credential azcore.TokenCredential // per-user (entra.UserCredential) or app-only
+	// Transport carries requests under the SDK's middleware; nil: default.
+	Transport http.RoundTripper
+	// MaxRetryWait is the longest Retry-After the client waits out itself;
+	// longer ones are handed back to the caller as graph_throttled.
+	MaxRetryWait time.Duration
+	// OnRequest, when set, observes every HTTP response (metrics).
+	OnRequest func(status int, elapsed time.Duration)
+}
+
+// Client is a Graph client shared by every request.
+type Client struct {
+	svc *msgraphsdk.GraphServiceClient
+}
+
+// New builds the client. The authentication provider's allowed hosts must
+// name the Graph host (without port), or the SDK silently sends no token.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("graph: invalid base URL %q", cfg.BaseURL)
+	}
+	auth, err := azauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(
+		cfg.Credential, []string{"https://graph.microsoft.com/.default"}, []string{u.Hostname()})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxRetryWait == 0 {
+		cfg.MaxRetryWait = 10 * time.Second
+	}
+	retry := &khttp.RetryHandlerOptions{
+		MaxRetries:   3,
+		DelaySeconds: 1,
+		ShouldRetry: func(delay time.Duration, _ int, _ *http.Request, _ *http.Response) bool {
+			return delay <= cfg.MaxRetryWait
+		},
+	}
+	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(retry)
+	if err != nil {
+		return nil, err
+	}
+	opts := msgraphsdk.GetDefaultClientOptions()
+	mw := append([]khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(&opts),
+		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
+	}, kiotaMW...)
+	parent := cfg.Transport
+	if parent == nil {
+		parent = khttp.GetDefaultTransport()
+	}
+	if cfg.OnRequest != nil {
+		parent = observed{next: parent, on: cfg.OnRequest}
+	}
+	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: 60 * time.Second}
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	adapter.SetBaseUrl(strings.TrimSuffix(cfg.BaseURL, "/"))
+	return &Client{svc: msgraphsdk.NewGraphServiceClient(adapter)}, nil
+}
+
+// observed reports every attempt, retries included, to a callback.
+type observed struct {
+	next http.RoundTripper
+	on   func(int, time.Duration)
+}
+
+func (o observed) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := o.next.RoundTrip(r)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	o.on(status, time.Since(start))
+	return resp, err
+}
+
+// graphError turns an SDK failure into a stable scheduler error. A
+// scheduler error coming from the credential (OBO) passes through as is.
+func graphError(op string, err error) error {
+	var se *scheduler.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	var oe *odataerrors.ODataError
+	if errors.As(err, &oe) {
+		status := oe.ResponseStatusCode
+		code := ""
+		if me := oe.GetErrorEscaped(); me != nil && me.GetCode() != nil {
+			code = *me.GetCode()
+		}
+		cause := fmt.Errorf("graph %s: status %d code %q", op, status, code)
+		switch {
+		case status == http.StatusTooManyRequests:
+			e := scheduler.Wrap(scheduler.ECodeGraphThrottled, "Microsoft Graph is busy; try again shortly.", cause)
+			e.RetryAfter = retryAfter(oe.GetResponseHeaders())
+			return e
+		case status == http.StatusNotFound:
+			return scheduler.Wrap(scheduler.ECodeNotFound, "The calendar item no longer exists.", cause)
+		case status == http.StatusForbidden:
+			return scheduler.Wrap(scheduler.ECodeForbidden, "You do not have access to that calendar.", cause)
+		case status == http.StatusPreconditionFailed || status == http.StatusConflict:
+			return scheduler.Wrap(scheduler.ECodePreconditionFail, "The calendar item was changed by someone else.", cause)
+		case status == http.StatusUnauthorized:
+			return scheduler.Wrap(scheduler.ECodeOBOFailed, "Microsoft Graph did not accept the sign-in.", cause)
+		case status >= 500:
+			e := scheduler.Wrap(scheduler.ECodeGraphUnavailable, "Microsoft Graph is unavailable; try again shortly.", cause)
+			e.RetryAfter = retryAfter(oe.GetResponseHeaders())
+			return e
+		}
+		return scheduler.Wrap(scheduler.ECodeGraphError, "Microsoft Graph refused the request.", cause)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return scheduler.Wrap(scheduler.ECodeGraphUnavailable, "Microsoft Graph did not answer in time.", err)
+	}
+	return scheduler.Wrap(scheduler.ECodeGraphUnavailable, "Microsoft Graph could not be reached.", fmt.Errorf("graph %s: %w", op, err))
+}
+
+func retryAfter(h *abs.ResponseHeaders) int {
+	if h == nil {
+		return 0
+	}
+	for _, v := range h.Get("Retry-After") {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the service's Prometheus metrics, on a registry of its own
+// (no global state, so tests can run servers side by side).
+type Metrics struct {
+	Registry      *prometheus.Registry
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	graphCalls    *prometheus.CounterVec
+	graphThrottle prometheus.Counter
+}
+
+// NewMetrics registers the metrics and the Go runtime collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webscheduler_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "webscheduler_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method"}),
+		graphCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "webscheduler_graph_requests_total", Help: "Requests sent to Microsoft Graph by status (0: no answer).",
+		}, []string{"status"}),
+		graphThrottle: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "webscheduler_graph_throttled_total", Help: "Graph answers of 429 Too Many Requests.",
+		}),
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.graphCalls, m.graphThrottle,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) observe(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// ObserveGraph counts one Graph request; graph.Config.OnRequest calls it.
+func (m *Metrics) ObserveGraph(status int, _ time.Duration) {
+	m.graphCalls.WithLabelValues(strconv.Itoa(status)).Inc()
+	if status == 429 {
+		m.graphThrottle.Inc()
+	}
+}

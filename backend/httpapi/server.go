@@ -1,0 +1,158 @@
+// Package httpapi is the service's HTTP face: routes, middleware and the
+// mapping from domain errors to the DESIGN §4 envelope.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/webscheduler/webscheduler/backend/scheduler"
+	"github.com/webscheduler/webscheduler/backend/session"
+)
+
+// TokenValidator checks a bearer token (entra.Validator).
+type TokenValidator interface {
+	Validate(ctx context.Context, raw string) (scheduler.Principal, error)
+}
+
+// Deps is what the HTTP layer needs from the rest of the service.
+type Deps struct {
+	Logger    *slog.Logger
+	Validator TokenValidator
+	Sessions  *session.Manager
+	Metrics   *Metrics
+	// Ready lists the stores /readyz pings.
+	Ready []scheduler.Pinger
+	// Sandbox, when set, serves /sandbox/* (sandbox mode only).
+	Sandbox http.Handler
+	// PublicURL is the origin Outlook loads the add-in from.
+	PublicURL string
+}
+
+// Server holds the Fiber app and its dependencies.
+type Server struct {
+	app     *fiber.App
+	log     *slog.Logger
+	deps    Deps
+	sandbox bool
+}
+
+// Limits that hold for every request.
+const (
+	bodyLimit    = 4 << 20 // the emulated Graph takes $batch bodies up to Graph's 4 MB
+	apiBodyLimit = 64 << 10
+	readTimeout  = 30 * time.Second
+	writeTimeout = 60 * time.Second
+)
+
+// New builds the app with every route.
+func New(d Deps) *Server {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics()
+	}
+	s := &Server{log: d.Logger, deps: d, sandbox: d.Sandbox != nil}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "webscheduler",
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             bodyLimit,
+		ReadTimeout:           readTimeout,
+		WriteTimeout:          writeTimeout,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		StrictRouting:         false,
+	})
+	s.app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
+	s.app.Use(recover.New())
+	s.app.Use(s.observe)
+	s.app.Use(s.securityHeaders)
+
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	s.app.Get("/", s.home)
+
+	api := s.app.Group("/api/v1", s.limitBody, s.authenticate)
+	api.Get("/me", s.me)
+
+	if d.Sandbox != nil {
+		s.app.Use("/sandbox", adaptor.HTTPHandler(d.Sandbox))
+	}
+	s.app.Use(func(c *fiber.Ctx) error {
+		return &scheduler.Error{Code: scheduler.ECodeNotFound, Message: "No such route."}
+	})
+	return s
+}
+
+// App returns the Fiber app (for Listen, Shutdown and tests).
+func (s *Server) App() *fiber.App { return s.app }
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("requestid").(string)
+	return id
+}
+
+// observe logs and measures every request by its route template, never
+// its path or query: those may hold addresses or authorization codes.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	if strings.HasPrefix(c.Path(), "/sandbox/") {
+		route = "/sandbox/*"
+	}
+	elapsed := time.Since(start)
+	s.deps.Metrics.observe(route, c.Method(), status, elapsed)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(c.UserContext(), level, "request",
+		slog.String("request_id", requestID(c)), slog.String("method", c.Method()), slog.String("route", route),
+		slog.Int("status", status), slog.Duration("elapsed", elapsed))
+	return nil
+}
+
+// securityHeaders sets the headers every response carries.
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	if s.sandbox {
+		c.Set("X-WebScheduler-Sandbox", "1")
+	}
+	return c.Next()
+}
+
+// limitBody keeps API bodies small; the app-wide limit is for $batch.
+func (s *Server) limitBody(c *fiber.Ctx) error {
+	if len(c.Body()) > apiBodyLimit {
+		return scheduler.Errorf(scheduler.ECodeTooLarge, "The request body is larger than %d KB.", apiBodyLimit>>10)
+	}
+	return c.Next()
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	for _, p := range s.deps.Ready {
+		if err := p.Ping(ctx); err != nil {
+			return scheduler.Wrap(scheduler.ECodeStoreUnavailable, "The session store is unavailable.", err)
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}

@@ -59,8 +59,14 @@ func New(cfg Config) (*Client, error) {
 	retry := &khttp.RetryHandlerOptions{
 		MaxRetries:   3,
 		DelaySeconds: 1,
-		ShouldRetry: func(delay time.Duration, _ int, _ *http.Request, _ *http.Response) bool {
-			return delay <= cfg.MaxRetryWait
+		// The handler passes the delay waited so far; the next one comes
+		// from Retry-After. Both together must stay within the budget.
+		ShouldRetry: func(waited time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			next := time.Second
+			if n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil {
+				next = time.Duration(n) * time.Second
+			}
+			return waited+next <= cfg.MaxRetryWait
 		},
 	}
 	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(retry)

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"github.com/getkin/kin-openapi/openapi3"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/webscheduler/webscheduler/backend/entra"
+	"github.com/webscheduler/webscheduler/backend/graph"
+	"github.com/webscheduler/webscheduler/backend/httpapi"
+	"github.com/webscheduler/webscheduler/backend/inmem"
+	"github.com/webscheduler/webscheduler/backend/redisstore"
+	"github.com/webscheduler/webscheduler/backend/sandbox"
+	"github.com/webscheduler/webscheduler/backend/sandbox/emugraph"
+	"github.com/webscheduler/webscheduler/backend/scheduler"
+	"github.com/webscheduler/webscheduler/backend/secret"
+	"github.com/webscheduler/webscheduler/backend/session"
+)
+
+// shutdownGrace is how long in-flight requests may take after SIGTERM.
+const shutdownGrace = 25 * time.Second
+
+// stores is what the service keeps state in.
+type stores interface {
+	scheduler.SessionStore
+	scheduler.TokenCache
+	scheduler.ConferenceStore
+	scheduler.IdempotencyStore
+	scheduler.Pinger
+}
+
+// instance is a running service; tests start one in-process.
+type instance struct {
+	cfg     config
+	log     *slog.Logger
+	addr    net.Addr
+	sandbox *sandbox.Sandbox
+	stores  stores
+	server  *httpapi.Server
+	closers []func() error
+}
+
+// testHooks let in-process tests isolate shared state.
+type testHooks struct {
+	redisPrefix string
+	listener    net.Listener
+	graphSpec   *openapi3.T // validate the emulated Graph against the oracle
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the service until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg config, logOut io.Writer) error {
+	in, err := start(ctx, cfg, newLogger(logOut, cfg.LogLevel), testHooks{})
+	if err != nil {
+		return err
+	}
+	return in.wait(ctx)
+}
+
+// start wires every part and begins listening; it returns once the
+// listener is bound.
+func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (*instance, error) {
+	in := &instance{cfg: cfg, log: log}
+	log.Info("configuration", cfg.logAttrs()...)
+
+	key := cfg.EncryptionKey
+	if key == nil {
+		key = secret.RandomKey() // sandbox only: loadConfig refuses otherwise
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return nil, err
+	}
+
+	if cfg.RedisURL != "" {
+		client, err := redisstore.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, configError{fmt.Sprintf("WEBSCHEDULER_REDIS_URL: %v", err)}
+		}
+		in.closers = append(in.closers, client.Close)
+		prefix := hooks.redisPrefix
+		if prefix == "" {
+			prefix = redisstore.DefaultPrefix
+		}
+		in.stores = redisstore.New(client, redisstore.Options{Prefix: prefix})
+	} else {
+		in.stores = inmem.New()
+	}
+
+	authority, graphURL, tenant := cfg.AuthorityHost, cfg.GraphURL, cfg.TenantID
+	creds := entra.Credentials{ClientID: cfg.ClientID, Secret: cfg.ClientSecret}
+	var transport *http.Transport
+	if cfg.Sandbox && cfg.TenantID == "" {
+		sb, err := sandbox.Start(sandbox.Options{PublicURL: cfg.PublicURL, Graph: emugraph.Options{Spec: hooks.graphSpec}})
+		if err != nil {
+			return nil, fmt.Errorf("starting sandbox: %w", err)
+		}
+		in.sandbox = sb
+		in.closers = append(in.closers, sb.Close)
+		authority, graphURL, tenant = sb.AuthorityHost, sb.GraphURL, sandbox.TenantID
+		creds = entra.Credentials{ClientID: sandbox.ClientID, Secret: sb.ClientSecret}
+		transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.TLS.Roots, MinVersion: tls.VersionTLS12}}
+		log.Warn("SANDBOX MODE: emulated Entra ID and Graph, in-memory state unless WEBSCHEDULER_REDIS_URL is set; no real tenant is reached",
+			"entra", authority, "graph", graphURL, "public_url", cfg.PublicURL)
+	} else if cfg.ClientCert != "" {
+		creds.Certs, creds.Key, err = loadClientCert(cfg.ClientCert)
+		if err != nil {
+			return nil, configError{fmt.Sprintf("WEBSCHEDULER_CLIENT_CERT: %v", err)}
+		}
+	}
+	if transport == nil {
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+
+	validator := entra.NewValidator(entra.ValidatorConfig{
+		AuthorityHost: authority, Tenant: tenant, AllowedTenants: cfg.AllowedTenants, ClientID: creds.ClientID,
+		HTTPClient: &http.Client{Transport: transport, Timeout: 10 * time.Second},
+	})
+	obo := &entra.OnBehalfOf{AuthorityHost: authority, Tenant: tenant, Creds: creds, Transport: &http.Client{Transport: transport}, Cache: in.stores, Box: box}
+	metrics := httpapi.NewMetrics()
+	gc, err := graph.New(graph.Config{BaseURL: graphURL, Credential: entra.UserCredential{OBO: obo}, Transport: transport, OnRequest: metrics.ObserveGraph})
+	if err != nil {
+		return nil, err
+	}
+	deps := httpapi.Deps{
+		Logger:    log,
+		Validator: validator,
+		Sessions:  &session.Manager{Store: in.stores, Box: box, Directory: gc},
+		Metrics:   metrics,
+		Ready:     []scheduler.Pinger{in.stores},
+		PublicURL: cfg.PublicURL,
+	}
+	if in.sandbox != nil {
+		deps.Sandbox = in.sandbox.Handler()
+	}
+	in.server = httpapi.New(deps)
+
+	ln := hooks.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			in.close()
+			return nil, err
+		}
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			in.close()
+			return nil, configError{fmt.Sprintf("WEBSCHEDULER_TLS_CERT/_KEY: %v", err)}
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	in.addr = ln.Addr()
+	go func() {
+		if err := in.server.App().Listener(ln); err != nil {
+			log.Error("listener stopped", "err", err.Error())
+		}
+	}()
+	log.Info("listening", "addr", in.addr.String(), "public_url", cfg.PublicURL)
+	return in, nil
+}
+
+// wait blocks until ctx ends, then lets in-flight requests finish.
+func (in *instance) wait(ctx context.Context) error {
+	<-ctx.Done()
+	return in.shutdown()
+}
+
+func (in *instance) shutdown() error {
+	in.log.Info("shutting down", "grace", shutdownGrace.String())
+	err := in.server.App().ShutdownWithTimeout(shutdownGrace)
+	return errors.Join(err, in.close())
+}
+
+func (in *instance) close() error {
+	var errs []error
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		errs = append(errs, in.closers[i]())
+	}
+	in.closers = nil
+	return errors.Join(errs...)
+}
+
+// loadClientCert reads a PEM file holding the certificate chain and key.
+func loadClientCert(path string) ([]*x509.Certificate, any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var certs []*x509.Certificate
+	var key any
+	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+		switch block.Type {
+		case "CERTIFICATE":
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, nil, err
+			}
+			certs = append(certs, c)
+		case "PRIVATE KEY":
+			if key, err = x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+				return nil, nil, err
+			}
+		case "RSA PRIVATE KEY":
+			if key, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(certs) == 0 || key == nil {
+		return nil, nil, errors.New("the PEM file must hold a certificate and its private key")
+	}
+	return certs, key, nil
+}

@@ -308,3 +308,55 @@ func TestOnBehalfOf(t *testing.T) {
 		t.Fatal("message leaks detail")
 	}
 }
+
+func TestOnBehalfOfWithCertificate(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+
+	mux := http.NewServeMux()
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	const certClient = "6b1f0a2c-3d4e-4f5a-9b6c-7d8e9f0a1b2c"
+	emu, err := emuentra.New(emuentra.Options{
+		AuthorityURL: srv.URL + "/", TenantID: tid, TenantDomain: "contoso.example",
+		Apps:  []emuentra.App{{ClientID: certClient, CertDER: der}},
+		Users: []emuentra.User{{OID: userOID, UPN: userUPN, Name: "Adele Vance"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/", emu.Handler())
+	sso, _, _ := emu.IssueSSOToken(userUPN, certClient)
+	v := entra.NewValidator(entra.ValidatorConfig{AuthorityHost: srv.URL + "/", Tenant: tid, ClientID: certClient, HTTPClient: srv.Client()})
+	p, err := v.Validate(context.Background(), sso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, _ := secret.New(secret.RandomKey())
+	obo := &entra.OnBehalfOf{
+		AuthorityHost: srv.URL + "/", Tenant: tid, Transport: srv.Client(), Cache: inmem.New(), Box: box,
+		Creds: entra.Credentials{ClientID: certClient, Certs: []*x509.Certificate{cert}, Key: key},
+	}
+	tok, err := obo.Token(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emu.VerifyAccessToken(tok.Token, emuentra.GraphAudience); err != nil {
+		t.Fatal(err)
+	}
+	// Another key with the same certificate is refused.
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	obo.Creds.Key, obo.Cache = other, inmem.New()
+	if _, err := obo.Token(context.Background(), p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
+		t.Fatalf("wrong key: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -91,7 +92,27 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	adapter.SetBaseUrl(strings.TrimSuffix(cfg.BaseURL, "/"))
-	return &Client{svc: msgraphsdk.NewGraphServiceClient(adapter)}, nil
+	return &Client{svc: newServiceClient(adapter)}, nil
+}
+
+var sdkGlobals sync.Once
+
+// newServiceClient builds the SDK's client. msgraph-sdk-go's constructor
+// writes package globals (serializer registries, the backing-store
+// factory) every time; the first client does that, later ones are built
+// the same way minus the global writes, which would race with requests
+// already in flight (several clients per process: user and app-only).
+func newServiceClient(adapter *msgraphsdk.GraphRequestAdapter) *msgraphsdk.GraphServiceClient {
+	var first *msgraphsdk.GraphServiceClient
+	sdkGlobals.Do(func() { first = msgraphsdk.NewGraphServiceClient(adapter) })
+	if first != nil {
+		return first
+	}
+	adapter.EnableBackingStore(nil) // per-adapter part only: nil skips the global
+	base := msgraphsdk.GraphBaseServiceClient{
+		BaseRequestBuilder: *abs.NewBaseRequestBuilder(adapter, "{+baseurl}", map[string]string{"baseurl": adapter.GetBaseUrl()}),
+	}
+	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: base}
 }
 
 // observed reports every attempt, retries included, to a callback.

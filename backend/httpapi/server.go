@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/webscheduler/webscheduler/backend/meeting"
 	"github.com/webscheduler/webscheduler/backend/scheduler"
 	"github.com/webscheduler/webscheduler/backend/session"
 )
@@ -29,13 +30,18 @@ type Deps struct {
 	Logger    *slog.Logger
 	Validator TokenValidator
 	Sessions  *session.Manager
-	Metrics   *Metrics
+	Meetings  *meeting.Service
+	// Jitsi, when set, serves the Jitsi Meet dial-in directory under /jitsi.
+	Jitsi   http.Handler
+	Metrics *Metrics
 	// Ready lists the stores /readyz pings.
 	Ready []scheduler.Pinger
 	// Sandbox, when set, serves /sandbox/* (sandbox mode only).
 	Sandbox http.Handler
 	// PublicURL is the origin Outlook loads the add-in from.
 	PublicURL string
+	// DialIn are the numbers the dial-in page lists.
+	DialIn []scheduler.DialIn
 }
 
 // Server holds the Fiber app and its dependencies.
@@ -79,12 +85,25 @@ func New(d Deps) *Server {
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 	s.app.Get("/", s.home)
+	s.app.Get("/dialin", s.dialIn)
+	s.app.Get("/help", s.help)
 
 	api := s.app.Group("/api/v1", s.limitBody, s.authenticate)
 	api.Get("/me", s.me)
+	api.Post("/meetings", s.createMeeting)
+	api.Get("/meetings", s.listMeetings)
+	api.Get("/meetings/:id", s.getMeeting)
+	api.Patch("/meetings/:id", s.patchMeeting)
+	api.Delete("/meetings/:id", s.deleteMeeting)
+	api.Put("/meetings/:id/calendar", s.writeCalendar)
+
+	if d.Jitsi != nil {
+		s.app.Use("/jitsi", adaptor.HTTPHandler(http.StripPrefix("/jitsi", d.Jitsi)))
+	}
 
 	if d.Sandbox != nil {
 		s.app.Use("/sandbox", adaptor.HTTPHandler(d.Sandbox))
+		s.app.Get("/join/:id", s.sandboxJoin)
 	}
 	s.app.Use(func(c *fiber.Ctx) error {
 		return &scheduler.Error{Code: scheduler.ECodeNotFound, Message: "No such route."}

@@ -28,6 +28,8 @@ const (
 type Options struct {
 	// PublicURL is where browsers reach the service (for the sign-in page).
 	PublicURL string
+	// ExtraUsers join the seeded users (tests add people with hostile names).
+	ExtraUsers []User
 	// Graph holds extra options for the emulated Graph (tests set Spec to
 	// validate against the oracle); users and authentication are filled in.
 	Graph emugraph.Options
@@ -64,6 +66,7 @@ func Start(o Options) (*Sandbox, error) {
 		return nil, err
 	}
 	closeAll := func() { entraLn.Close(); graphLn.Close() }
+	users := append(append([]User(nil), seedUsers...), o.ExtraUsers...)
 	s := &Sandbox{
 		ClientSecret:  randomSecret(),
 		AuthorityHost: "https://" + entraLn.Addr().String() + "/",
@@ -80,14 +83,14 @@ func Start(o Options) (*Sandbox, error) {
 			RedirectURIs: []string{strings.TrimSuffix(o.PublicURL, "/") + "/auth/callback", strings.TrimSuffix(o.PublicURL, "/") + "/addin/auth.html"},
 			AppIDURI:     "api://" + hostOf(o.PublicURL) + "/" + ClientID,
 		}},
-		Users: entraUsers(),
+		Users: entraUsers(users),
 	})
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
 	gopts := o.Graph
-	gopts.Users = graphUsers()
+	gopts.Users = graphUsers(users)
 	gopts.Authenticate = s.authenticateGraph
 	s.Graph, err = emugraph.New(gopts)
 	if err != nil {

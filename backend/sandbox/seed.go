@@ -9,8 +9,8 @@ import (
 	"github.com/webscheduler/webscheduler/backend/sandbox/emugraph"
 )
 
-// seedUser is one person of the sandbox tenant.
-type seedUser struct {
+// User is one person of the sandbox tenant.
+type User struct {
 	OID, UPN, Name, Given, Surname, Lang, TimeZone string
 	Roles                                          []string
 	Proxies                                        []string
@@ -19,7 +19,7 @@ type seedUser struct {
 
 // Seeded users carry proxy addresses of every type Exchange uses, so the
 // parser meets them all on the first run.
-var seedUsers = []seedUser{
+var seedUsers = []User{
 	{
 		OID: "0d2d8a14-6c1e-4b3f-9a57-1e8c4b2d7f01", UPN: "adele.vance@contoso.example", Name: "Adele Vance",
 		Given: "Adele", Surname: "Vance", Lang: "en-US", TimeZone: "Pacific Standard Time",
@@ -48,17 +48,17 @@ var seedUsers = []seedUser{
 	},
 }
 
-func entraUsers() []emuentra.User {
+func entraUsers(users []User) []emuentra.User {
 	var out []emuentra.User
-	for _, u := range seedUsers {
+	for _, u := range users {
 		out = append(out, emuentra.User{OID: u.OID, UPN: u.UPN, Name: u.Name, Roles: u.Roles})
 	}
 	return out
 }
 
-func graphUsers() []emugraph.User {
+func graphUsers(users []User) []emugraph.User {
 	var out []emugraph.User
-	for _, u := range seedUsers {
+	for _, u := range users {
 		out = append(out, emugraph.User{
 			ID: u.OID, UPN: u.UPN, DisplayName: u.Name, GivenName: u.Given, Surname: u.Surname,
 			Mail: u.UPN, PreferredLanguage: u.Lang, ProxyAddresses: u.Proxies, TimeZone: u.TimeZone,

@@ -97,11 +97,14 @@ type Provider interface {
 	Name() string
 	// NewConference allocates a conference. The caller stores it; when the
 	// store reports a conflict (the conference ID or room is taken) it asks
-	// again, so providers pick IDs at random rather than in sequence.
+	// again, so providers pick IDs at random rather than in sequence. The
+	// checked options come back in Options, unsealed: the caller seals them
+	// as it stores.
 	NewConference(ctx context.Context, req ConferenceRequest) (Conference, error)
 	// Details returns the join details of a stored conference.
 	Details(ctx context.Context, c Conference) (JoinDetails, error)
-	// UpdateConference applies changed options or times.
+	// UpdateConference applies changed options or times, returning the
+	// options in Options as NewConference does.
 	UpdateConference(ctx context.Context, c Conference, req ConferenceRequest) (Conference, error)
 	// FreeConference releases what NewConference allocated outside our store.
 	FreeConference(ctx context.Context, c Conference, p Principal) error

@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+	"net/mail"
+	"slices"
 	"time"
 )
 
@@ -29,6 +31,62 @@ type MeetingOptions struct {
 	PresenterList []string `json:"presenterList,omitempty"` // addresses, sealed at rest with the record
 }
 
+// MaxPresenters bounds a named presenter list: options are sealed into the
+// record, and Teams takes the list in one request.
+const MaxPresenters = 100
+
+// WithDefaults fills options a request leaves empty with Teams' own
+// defaults (people in the organization skip the lobby; everyone may
+// present). The presenter list is copied, so the result shares nothing
+// with the request.
+func (o MeetingOptions) WithDefaults() MeetingOptions {
+	if o.Lobby == "" {
+		o.Lobby = LobbyCompany
+	}
+	if o.Presenters == "" {
+		o.Presenters = PresentersEveryone
+	}
+	o.PresenterList = slices.Clone(o.PresenterList)
+	return o
+}
+
+// Validate checks options, defaults already applied, and returns an *Error
+// with ECodeInvalid and a sentence the organizer can act on. Messages never
+// repeat an address.
+func (o MeetingOptions) Validate() error {
+	invalid := func(format string, args ...any) error {
+		return Errorf(ECodeInvalid, format, args...)
+	}
+	switch o.Lobby {
+	case LobbyOrganizer, LobbyInvited, LobbyCompany, LobbyEveryone:
+	default:
+		return invalid("Who skips the lobby must be one of organizer, invited, company or everyone.")
+	}
+	switch o.Presenters {
+	case PresentersOrganizer, PresentersCompany, PresentersEveryone:
+		if len(o.PresenterList) > 0 {
+			return invalid("A list of presenters is only used when presenters is \"named\".")
+		}
+		return nil
+	case PresentersNamed:
+	default:
+		return invalid("Who may present must be one of organizer, company, everyone or named.")
+	}
+	switch n := len(o.PresenterList); {
+	case n == 0:
+		return invalid("Name at least one presenter, or choose who may present.")
+	case n > MaxPresenters:
+		return invalid("At most %d presenters can be named.", MaxPresenters)
+	}
+	for i, a := range o.PresenterList {
+		// A bare address only: no display name, nothing ParseAddress drops.
+		if p, err := mail.ParseAddress(a); err != nil || p.Address != a || len(a) > 254 {
+			return invalid("Presenter %d is not an e-mail address.", i+1)
+		}
+	}
+	return nil
+}
+
 // Conference is a provider's conference as the store keeps it (DESIGN §5).
 // It holds no subject, attendee or body: those live in the calendar.
 type Conference struct {
@@ -48,7 +106,9 @@ type Conference struct {
 	End            time.Time      `json:"end"`
 	Created        time.Time      `json:"created"`
 	Updated        time.Time      `json:"updated"`
-	Options        MeetingOptions `json:"-"` // opened from SealedOptions in memory
+	DialIn         []DialIn       `json:"dialIn,omitempty"`    // the provider's own numbers (Teams); else the configured ones apply
+	DialInURL      string         `json:"dialInUrl,omitempty"` // the provider's own dial-in page, with DialIn
+	Options        MeetingOptions `json:"-"`                   // opened from SealedOptions in memory
 }
 
 // ConferenceStore keeps conferences, indexed by meeting ID, conference ID

@@ -63,7 +63,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AuthorityHost:  get("AUTHORITY_HOST", "https://login.microsoftonline.com/"),
 		GraphURL:       get("GRAPH_URL", "https://graph.microsoft.com/v1.0"),
 		RedisURL:       get("REDIS_URL", ""),
-		Provider:       get("PROVIDER", "template"),
+		Provider:       get("PROVIDER", ""),
 		SettingsPath:   get("SETTINGS", ""),
 		QoEDatabaseURL: get("QOE_DATABASE_URL", ""),
 	}
@@ -115,7 +115,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	switch c.Provider {
-	case "template", "teams":
+	case "", "template", "teams":
 	default:
 		bad("WEBSCHEDULER_PROVIDER must be template or teams, got %q", c.Provider)
 	}
@@ -174,6 +174,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if u, err := url.Parse(c.RedisURL); err != nil || !validRedisScheme(u.Scheme) {
 			bad("WEBSCHEDULER_REDIS_URL %q must be a redis://, rediss://, redis+sentinel://, redis+cluster:// or unix:// URL", redactURL(c.RedisURL))
 		}
+	}
+	if !c.Sandbox && c.Provider != "teams" && c.SettingsPath == "" {
+		bad("WEBSCHEDULER_SETTINGS is required with the template provider outside sandbox mode (join URL template, dial-in numbers)")
 	}
 	if c.QoEDatabaseURL != "" {
 		if u, err := url.Parse(c.QoEDatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

@@ -21,7 +21,7 @@ func TestConfigSandboxDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Sandbox || c.Addr != "127.0.0.1:8080" || c.PublicURL != "http://localhost:8080" || c.Provider != "template" {
+	if !c.Sandbox || c.Addr != "127.0.0.1:8080" || c.PublicURL != "http://localhost:8080" || c.Provider != "" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -29,7 +29,12 @@ func TestConfigSandboxDefault(t *testing.T) {
 func TestConfigProduction(t *testing.T) {
 	t.Parallel()
 	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	settings := filepath.Join(t.TempDir(), "settings.yaml")
+	if err := os.WriteFile(settings, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c, err := loadConfig(envOf(map[string]string{
+		"WEBSCHEDULER_SETTINGS":       settings,
 		"WEBSCHEDULER_TENANT_ID":      "fec4f964-8bc9-4fac-b972-1c1da35adbcd",
 		"WEBSCHEDULER_CLIENT_ID":      "2c3caa80-93f9-425e-8b85-0745f50c0d24",
 		"WEBSCHEDULER_CLIENT_SECRET":  "s3cret-value",

@@ -56,6 +56,11 @@ type harness struct {
 // redisURL it keeps state in that Redis under a prefix of its own.
 func startSandbox(t *testing.T, env map[string]string, redisPrefix string) *harness {
 	t.Helper()
+	return startSandboxWith(t, env, testHooks{redisPrefix: redisPrefix})
+}
+
+func startSandboxWith(t *testing.T, env map[string]string, hooks testHooks) *harness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +76,7 @@ func startSandbox(t *testing.T, env map[string]string, redisPrefix string) *harn
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	hooks := testHooks{listener: ln, redisPrefix: redisPrefix}
+	hooks.listener = ln
 	if d := oracle.Dir(); d != "" {
 		if hooks.graphSpec, err = emugraph.LoadSpec(d + "/graph-openapi-subset.yaml"); err != nil {
 			t.Fatal(err)
@@ -400,9 +405,24 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	home := h.do("GET", "/", "", nil, nil)
-	if home.Header.Get("X-WebScheduler-Sandbox") != "1" {
-		t.Error("sandbox header missing")
+	for path, want := range map[string]string{
+		"/":             "Web Scheduler",
+		"/dialin":       "49 30 23125 142",
+		"/help":         "Add online meeting",
+		"/join/1234567": "1234567",
+	} {
+		resp, err := http.Get(h.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(page), want) || !strings.Contains(string(page), "Sandbox mode") || resp.Header.Get("X-WebScheduler-Sandbox") != "1" {
+			t.Errorf("GET %s: %d, banner or %q missing", path, resp.StatusCode, want)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s: CSP %q", path, csp)
+		}
 	}
 }
 

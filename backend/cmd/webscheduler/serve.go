@@ -15,10 +15,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/webscheduler/webscheduler/backend/conferencing"
 	"github.com/webscheduler/webscheduler/backend/entra"
 	"github.com/webscheduler/webscheduler/backend/graph"
 	"github.com/webscheduler/webscheduler/backend/httpapi"
 	"github.com/webscheduler/webscheduler/backend/inmem"
+	"github.com/webscheduler/webscheduler/backend/joininfo"
+	"github.com/webscheduler/webscheduler/backend/meeting"
 	"github.com/webscheduler/webscheduler/backend/redisstore"
 	"github.com/webscheduler/webscheduler/backend/sandbox"
 	"github.com/webscheduler/webscheduler/backend/sandbox/emugraph"
@@ -55,6 +58,7 @@ type testHooks struct {
 	redisPrefix string
 	listener    net.Listener
 	graphSpec   *openapi3.T // validate the emulated Graph against the oracle
+	extraUsers  []sandbox.User
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -104,7 +108,7 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 	creds := entra.Credentials{ClientID: cfg.ClientID, Secret: cfg.ClientSecret}
 	var transport *http.Transport
 	if cfg.Sandbox && cfg.TenantID == "" {
-		sb, err := sandbox.Start(sandbox.Options{PublicURL: cfg.PublicURL, Graph: emugraph.Options{Spec: hooks.graphSpec}})
+		sb, err := sandbox.Start(sandbox.Options{PublicURL: cfg.PublicURL, ExtraUsers: hooks.extraUsers, Graph: emugraph.Options{Spec: hooks.graphSpec}})
 		if err != nil {
 			return nil, fmt.Errorf("starting sandbox: %w", err)
 		}
@@ -135,10 +139,25 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 	if err != nil {
 		return nil, err
 	}
+	settings, providerName, err := loadSettings(cfg)
+	if err != nil {
+		in.close()
+		return nil, err
+	}
+	var provider scheduler.Provider = conferencing.NewTemplate(settings, box)
+	if providerName == conferencing.ProviderTeams {
+		provider = conferencing.NewTeams(settings, gc, box)
+	}
 	deps := httpapi.Deps{
 		Logger:    log,
 		Validator: validator,
 		Sessions:  &session.Manager{Store: in.stores, Box: box, Directory: gc},
+		Meetings: &meeting.Service{
+			Conferences: in.stores, Idempotency: in.stores, Provider: provider, Calendar: gc,
+			Templates: joininfo.DefaultTemplates(), Box: box,
+		},
+		Jitsi:     conferencing.NewJitsiDirectory(in.stores, settings),
+		DialIn:    dialInNumbers(settings),
 		Metrics:   metrics,
 		Ready:     []scheduler.Pinger{in.stores},
 		PublicURL: cfg.PublicURL,
@@ -224,4 +243,42 @@ func loadClientCert(path string) ([]*x509.Certificate, any, error) {
 		return nil, nil, errors.New("the PEM file must hold a certificate and its private key")
 	}
 	return certs, key, nil
+}
+
+// loadSettings reads the conferencing settings file (built-in ones in
+// sandbox mode) and decides the provider: WEBSCHEDULER_PROVIDER, else the
+// file's, else template. The two may not contradict each other.
+func loadSettings(cfg config) (conferencing.Settings, string, error) {
+	var settings conferencing.Settings
+	switch {
+	case cfg.SettingsPath != "":
+		s, err := conferencing.LoadSettings(cfg.SettingsPath)
+		if err != nil {
+			return s, "", configError{fmt.Sprintf("WEBSCHEDULER_SETTINGS: %v", err)}
+		}
+		settings = s
+	case cfg.Sandbox:
+		settings = conferencing.SandboxSettings(cfg.PublicURL)
+		settings.Provider = "" // built in, not an admin's choice: the variable decides
+	}
+	name := cfg.Provider
+	switch {
+	case name != "" && settings.Provider != "" && name != settings.Provider:
+		return settings, "", configError{fmt.Sprintf("WEBSCHEDULER_PROVIDER=%s contradicts provider %q in WEBSCHEDULER_SETTINGS", name, settings.Provider)}
+	case name == "":
+		name = settings.Provider
+	}
+	if name == "" {
+		name = conferencing.ProviderTemplate
+	}
+	settings.Provider = name
+	return settings, name, nil
+}
+
+func dialInNumbers(s conferencing.Settings) []scheduler.DialIn {
+	out := make([]scheduler.DialIn, 0, len(s.DialIn.Numbers))
+	for _, n := range s.DialIn.Numbers {
+		out = append(out, scheduler.DialIn{Region: n.Region, Number: n.Number, Language: n.Language, TollFree: n.TollFree})
+	}
+	return out
 }

@@ -49,7 +49,7 @@ const (
 	GraphAudience = "https://graph.microsoft.com"
 	// GraphDelegatedScopes is the scp of delegated Graph tokens: the fixed set
 	// of permissions the tenant has consented to for every app.
-	GraphDelegatedScopes = "Calendars.ReadWrite User.Read User.ReadBasic.All MailboxSettings.Read"
+	GraphDelegatedScopes = "Calendars.ReadWrite Calendars.ReadWrite.Shared OnlineMeetings.ReadWrite User.Read User.ReadBasic.All MailboxSettings.Read"
 	// GraphAppRoles are the roles of app-only Graph tokens (space separated).
 	GraphAppRoles = "Calendars.ReadWrite User.Read.All"
 	// OfficeClientID is the azp of SSO tokens: Office's own client, which is

@@ -902,7 +902,7 @@ func TestAuthorizationCodeWithPKCE(t *testing.T) {
 		loc, _ := url.Parse(resp.Header.Get("Location"))
 		resp, body := e.post(t, tenantID, redeem(loc.Query().Get("code"), verifier, "client_id", publicClientID, "client_secret", "",
 			"redirect_uri", "http://localhost/callback"), nil)
-		if resp.StatusCode != 200 || body["scope"] != "Calendars.ReadWrite User.Read User.ReadBasic.All MailboxSettings.Read openid" {
+		if resp.StatusCode != 200 || body["scope"] != GraphDelegatedScopes+" openid" {
 			t.Fatalf("%d %v", resp.StatusCode, body)
 		}
 	})

@@ -227,6 +227,7 @@ func unknownProperty(refs []*openapi3.SchemaRef, value any) error {
 				continue
 			}
 			if !ok {
+				//lint:ignore ST1005 this is Graph's own message, answered to clients verbatim
 				return fmt.Errorf("The property '%s' does not exist on type '%s'. Make sure to only use property names that are defined by the type or mark the type as open type.", k, name)
 			}
 			if err := unknownProperty(sub, value[k]); err != nil {

@@ -199,6 +199,8 @@ func sampleConference(meetingID, conferenceID, room string) scheduler.Conference
 		End:            start.Add(30 * time.Minute),
 		Created:        start.Add(-time.Hour),
 		Updated:        start.Add(-time.Hour),
+		DialIn:         []scheduler.DialIn{{Region: "Toll", Number: "+1 206-555-0100"}},
+		DialInURL:      "https://dialin.example.com/" + room,
 	}
 }
 

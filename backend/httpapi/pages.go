@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"html/template"
+	"regexp"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/webscheduler/webscheduler/backend/scheduler"
+)
+
+// pageLayout wraps every server-rendered page: one look, the sandbox
+// banner when it applies, nothing loaded from other origins.
+const pageLayout = `{{define "top"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Web Scheduler</title>
+<style>body{font-family:"Segoe UI",system-ui,sans-serif;margin:0;color:#242424;background:#fff}main{max-width:44rem;margin:2rem auto;padding:0 1rem}
+.banner{background:#fff4ce;border-bottom:1px solid #f9e2ae;padding:.75rem 1rem;font-weight:600}code{background:#f5f5f5;padding:0 .25rem}
+table{border-collapse:collapse}td,th{text-align:left;padding:.25rem 1rem .25rem 0;border-bottom:1px solid #e0e0e0}
+@media (prefers-color-scheme:dark){body{background:#1f1f1f;color:#fff}code{background:#333}.banner{background:#433519;border-color:#6b5222}}</style>
+</head><body>
+{{if .Sandbox}}<div class="banner" role="status">Sandbox mode: emulated Microsoft Entra ID and Graph, in-memory state. Nothing here reaches a real tenant.</div>{{end}}
+<main><h1>{{.Title}}</h1>{{end}}
+{{define "bottom"}}</main></body></html>{{end}}`
+
+var pages = template.Must(template.New("pages").Parse(pageLayout + `
+{{define "home"}}{{template "top" .}}
+<p>Online meetings for Outlook and Exchange Online: join link, dial-in numbers, conference ID and passcode in every invitation.</p>
+<ul><li><a href="/dialin">Dial-in numbers</a></li><li><a href="/healthz">Health</a></li><li><a href="/readyz">Readiness</a></li>
+{{if .Sandbox}}<li>Emulated Entra ID: <code>{{.PublicURL}}/sandbox/entra/</code></li><li>Emulated Graph: <code>{{.PublicURL}}/sandbox/graph/v1.0</code></li>{{end}}</ul>
+{{template "bottom"}}{{end}}
+{{define "dialin"}}{{template "top" .}}
+{{if .DialIn}}<table><thead><tr><th scope="col">Region</th><th scope="col">Number</th><th scope="col">Language</th></tr></thead><tbody>
+{{range .DialIn}}<tr><td>{{.Region}}{{if .TollFree}} (toll-free){{end}}</td><td><a href="tel:{{.Number}}">{{.Number}}</a></td><td>{{.Language}}</td></tr>
+{{end}}</tbody></table>
+<p>Dial a number, then enter the conference ID from the invitation followed by #.</p>{{else}}<p>No dial-in numbers are configured.</p>{{end}}
+{{template "bottom"}}{{end}}
+{{define "join"}}{{template "top" .}}
+<p>This is where conference <strong>{{.ConferenceID}}</strong> would open. In sandbox mode there is no conferencing service; a real deployment's join URL template points at yours.</p>
+{{template "bottom"}}{{end}}
+{{define "help"}}{{template "top" .}}
+<p>To add an online meeting, open an appointment in Outlook and choose <strong>Add online meeting</strong>. Attendees join with the link, or by phone with a dial-in number and the conference ID.</p>
+<p>Ask your IT department about your organization's meeting policies.</p>
+{{template "bottom"}}{{end}}`))
+
+type pageData struct {
+	Title        string
+	Sandbox      bool
+	PublicURL    string
+	DialIn       []scheduler.DialIn
+	ConferenceID string
+}
+
+func (s *Server) page(c *fiber.Ctx, name string, d pageData) error {
+	d.Sandbox, d.PublicURL = s.sandbox, s.deps.PublicURL
+	c.Type("html", "utf-8")
+	return pages.ExecuteTemplate(c, name, d)
+}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	return s.page(c, "home", pageData{Title: "Web Scheduler"})
+}
+
+// dialIn is the "find a local number" page join information links to.
+func (s *Server) dialIn(c *fiber.Ctx) error {
+	return s.page(c, "dialin", pageData{Title: "Dial-in numbers", DialIn: s.deps.DialIn})
+}
+
+func (s *Server) help(c *fiber.Ctx) error {
+	return s.page(c, "help", pageData{Title: "Help"})
+}
+
+var conferenceIDPattern = regexp.MustCompile(`^[0-9]{1,16}$`)
+
+// sandboxJoin stands in for a conferencing service in sandbox mode.
+func (s *Server) sandboxJoin(c *fiber.Ctx) error {
+	id := c.Params("id")
+	if !conferenceIDPattern.MatchString(id) {
+		return scheduler.Errorf(scheduler.ECodeNotFound, "No such conference.")
+	}
+	return s.page(c, "join", pageData{Title: "Join meeting", ConferenceID: id})
+}

@@ -4,9 +4,14 @@ GO    ?= go
 PKGS  := ./...
 FUZZTIME ?= 10s
 
-.PHONY: test lint gotest fuzz-short fuzz build run
+.PHONY: test lint addin-test gotest fuzz-short fuzz build run
 
-test: lint gotest fuzz-short
+# addin-test comes before addin-test:
+	scripts/addin-test.sh
+
+gotest: it installs the npm packages that the Go
+# type-check test of the add-in needs.
+test: lint addin-test gotest fuzz-short
 
 build:
 	$(GO) build -o bin/webscheduler ./backend/cmd/webscheduler
@@ -19,6 +24,9 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) tool staticcheck $(PKGS)
+
+addin-test:
+	scripts/addin-test.sh
 
 gotest:
 	eval "$$(scripts/test-deps.sh)" && $(GO) test -race -count=1 $(PKGS)

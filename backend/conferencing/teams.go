@@ -30,6 +30,10 @@ type OnlineMeetingUpdate struct {
 	// Presenters is "roleIsPresenter".
 	PresenterList []string
 	PhoneBypass   bool // lobbyBypassSettings.isDialInBypassEnabled
+	// Attendees become participants with the attendee role, so that the
+	// "invited" lobby setting lets them in; nil leaves participants as
+	// they are (unless presenters are named).
+	Attendees []string
 }
 
 // OnlineMeetings is what the teams provider needs of Graph's
@@ -94,7 +98,7 @@ func (t *Teams) NewConference(ctx context.Context, req scheduler.ConferenceReque
 	if err != nil {
 		return scheduler.Conference{}, fmt.Errorf("create Teams meeting: %w", err)
 	}
-	if err := t.apply(ctx, req.Principal, m.ID, req.Start, req.End, opts); err != nil {
+	if err := t.apply(ctx, req.Principal, m.ID, req.Start, req.End, opts, req.Attendees); err != nil {
 		return scheduler.Conference{}, err
 	}
 	now := time.Now().UTC()
@@ -135,7 +139,7 @@ func (t *Teams) UpdateConference(ctx context.Context, c scheduler.Conference, re
 	if err != nil {
 		return c, err
 	}
-	if err := t.apply(ctx, req.Principal, c.ExternalID, updated.Start, updated.End, updated.Options); err != nil {
+	if err := t.apply(ctx, req.Principal, c.ExternalID, updated.Start, updated.End, updated.Options, req.Attendees); err != nil {
 		return c, err
 	}
 	return updated, nil
@@ -155,11 +159,12 @@ func (t *Teams) FreeConference(ctx context.Context, c scheduler.Conference, p sc
 
 // apply patches the meeting with its times and valid options in Graph's
 // values.
-func (t *Teams) apply(ctx context.Context, p scheduler.Principal, id string, start, end time.Time, o scheduler.MeetingOptions) error {
+func (t *Teams) apply(ctx context.Context, p scheduler.Principal, id string, start, end time.Time, o scheduler.MeetingOptions, attendees []string) error {
 	u := OnlineMeetingUpdate{
 		Start: start, End: end,
 		Lobby: teamsLobby[o.Lobby], Presenters: teamsPresenters[o.Presenters],
 		PhoneBypass: o.PhoneBypass,
+		Attendees:   attendees,
 	}
 	if o.Presenters == scheduler.PresentersNamed {
 		u.PresenterList = o.PresenterList

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
@@ -54,14 +55,27 @@ func (c *Client) UpdateOnlineMeeting(ctx context.Context, p scheduler.Principal,
 	bypass.SetIsDialInBypassEnabled(&u.PhoneBypass)
 	m.SetLobbyBypassSettings(bypass)
 	m.SetAllowedPresenters(allowed.(*models.OnlineMeetingPresenters))
-	if *allowed.(*models.OnlineMeetingPresenters) == models.ROLEISPRESENTER_ONLINEMEETINGPRESENTERS {
-		attendees := make([]models.MeetingParticipantInfoable, 0, len(u.PresenterList))
-		for _, addr := range u.PresenterList {
+	named := *allowed.(*models.OnlineMeetingPresenters) == models.ROLEISPRESENTER_ONLINEMEETINGPRESENTERS
+	if named || u.Attendees != nil {
+		attendees := make([]models.MeetingParticipantInfoable, 0, len(u.PresenterList)+len(u.Attendees))
+		add := func(addr string, role models.OnlineMeetingRole) {
 			a := models.NewMeetingParticipantInfo()
-			upn, role := addr, models.PRESENTER_ONLINEMEETINGROLE
+			upn := addr
 			a.SetUpn(&upn)
 			a.SetRole(&role)
 			attendees = append(attendees, a)
+		}
+		presenter := map[string]bool{}
+		if named {
+			for _, addr := range u.PresenterList {
+				presenter[strings.ToLower(addr)] = true
+				add(addr, models.PRESENTER_ONLINEMEETINGROLE)
+			}
+		}
+		for _, addr := range u.Attendees {
+			if !presenter[strings.ToLower(addr)] {
+				add(addr, models.ATTENDEE_ONLINEMEETINGROLE)
+			}
 		}
 		participants := models.NewMeetingParticipants()
 		participants.SetAttendees(attendees)

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/webscheduler/webscheduler/backend/meeting"
 	"github.com/webscheduler/webscheduler/backend/scheduler"
+	"github.com/webscheduler/webscheduler/backend/secret"
 	"github.com/webscheduler/webscheduler/backend/session"
 )
 
@@ -42,6 +44,17 @@ type Deps struct {
 	PublicURL string
 	// DialIn are the numbers the dial-in page lists.
 	DialIn []scheduler.DialIn
+	// Addin holds the add-in's static files, served under /addin/.
+	Addin fs.FS
+	// AutoAdd is the admin's policy: add join information to every new
+	// meeting the organizer creates in Outlook.
+	AutoAdd bool
+	// SignIn runs browser sign-in for the add-in's fallback dialog.
+	SignIn WebSignIn
+	// Box seals what the service hands browsers to keep (sign-in state).
+	Box *secret.Box
+	// Manifest generates the add-in manifest ("xml" or "json").
+	Manifest func(kind string) ([]byte, error)
 }
 
 // Server holds the Fiber app and its dependencies.
@@ -87,9 +100,18 @@ func New(d Deps) *Server {
 	s.app.Get("/", s.home)
 	s.app.Get("/dialin", s.dialIn)
 	s.app.Get("/help", s.help)
+	s.app.Get("/manifest.xml", s.manifestXML)
+	s.app.Get("/manifest.json", s.manifestJSON)
+	if d.SignIn != nil {
+		s.app.Get("/addin/auth.html", s.addinSignIn)
+	}
+	if d.Addin != nil {
+		s.mountAddin(d.Addin)
+	}
 
 	api := s.app.Group("/api/v1", s.limitBody, s.authenticate)
 	api.Get("/me", s.me)
+	api.Get("/settings/addin", s.addinSettings)
 	api.Post("/meetings", s.createMeeting)
 	api.Get("/meetings", s.listMeetings)
 	api.Get("/meetings/:id", s.getMeeting)

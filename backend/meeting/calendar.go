@@ -129,7 +129,10 @@ type Patch struct {
 	Start   *time.Time                `json:"start"`
 	End     *time.Time                `json:"end"`
 	Options *scheduler.MeetingOptions `json:"options"`
-	Locale  string                    `json:"locale,omitempty"`
+	// Attendees, when given, are the item's invitees now (the add-in sends
+	// them when they change); providers that admit by invitation use them.
+	Attendees *[]string `json:"attendees,omitempty"`
+	Locale    string    `json:"locale,omitempty"`
 }
 
 // Update changes options or times, and refreshes the calendar item.
@@ -139,6 +142,12 @@ func (s *Service) Update(ctx context.Context, p scheduler.Principal, prof schedu
 		return Meeting{}, err
 	}
 	req := scheduler.ConferenceRequest{Principal: p, Organizer: prof, MeetingID: c.MeetingID, Start: c.Start, End: c.End, Options: c.Options}
+	if patch.Attendees != nil {
+		if err := validAttendees(*patch.Attendees); err != nil {
+			return Meeting{}, err
+		}
+		req.Attendees = append([]string{}, *patch.Attendees...)
+	}
 	if patch.Start != nil {
 		req.Start = patch.Start.UTC()
 	}

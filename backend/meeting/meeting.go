@@ -107,20 +107,28 @@ func (r *Request) Validate() error {
 		return invalid("The meeting must end after it starts.")
 	case r.End.Sub(r.Start) > maxDuration:
 		return invalid("A meeting may last at most 31 days.")
-	case len(r.Attendees) > maxAttendees:
-		return invalid("A meeting may have at most %d attendees.", maxAttendees)
 	case r.EventID != "" && r.CreateEvent:
 		return invalid("Give either eventId or createEvent, not both.")
 	case len(r.EventID) > 512:
 		return invalid("The event ID is too long.")
 	}
-	for _, a := range r.Attendees {
+	if err := validAttendees(r.Attendees); err != nil {
+		return err
+	}
+	r.Options = r.Options.WithDefaults()
+	return r.Options.Validate()
+}
+
+func validAttendees(addrs []string) error {
+	if len(addrs) > maxAttendees {
+		return invalid("A meeting may have at most %d attendees.", maxAttendees)
+	}
+	for _, a := range addrs {
 		if _, err := mail.ParseAddress(a); err != nil || strings.ContainsAny(a, "<>") {
 			return invalid("%q is not an e-mail address.", truncate(a, 80))
 		}
 	}
-	r.Options = r.Options.WithDefaults()
-	return r.Options.Validate()
+	return nil
 }
 
 func truncate(s string, n int) string {
@@ -244,6 +252,7 @@ func (s *Service) create(ctx context.Context, p scheduler.Principal, prof schedu
 	creq := scheduler.ConferenceRequest{
 		Principal: p, Organizer: prof, MeetingID: newMeetingID(),
 		Subject: req.Subject, Start: req.Start.UTC(), End: req.End.UTC(), Options: req.Options,
+		Attendees: req.Attendees,
 	}
 	c, err := s.allocate(ctx, creq, req.EventID != "" || req.CreateEvent)
 	if err != nil {

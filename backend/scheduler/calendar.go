@@ -90,6 +90,9 @@ type ConferenceRequest struct {
 	Start     time.Time
 	End       time.Time
 	Options   MeetingOptions
+	// Attendees are the invitees' addresses, when the caller knows them
+	// (nil: unchanged). They are passed on, never stored.
+	Attendees []string
 }
 
 // Provider allocates conferences on a conferencing service.

@@ -32,6 +32,9 @@ const usage = `usage: webscheduler [command]
 
 commands:
   serve     run the service (default)
+  manifest  print the add-in manifest for this deployment
+            (-json for the unified manifest; uses WEBSCHEDULER_PUBLIC_URL
+            and WEBSCHEDULER_CLIENT_ID)
   version   print the version
 
 Configuration comes from WEBSCHEDULER_* environment variables; see README.md.`
@@ -49,6 +52,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		return serve(ctx, cfg, stdout)
+	case "manifest":
+		kind := "xml"
+		if len(args) > 1 && (args[1] == "-json" || args[1] == "--json") {
+			kind = "json"
+		}
+		publicURL := getenv("WEBSCHEDULER_PUBLIC_URL")
+		clientID := getenv("WEBSCHEDULER_CLIENT_ID")
+		if publicURL == "" || clientID == "" {
+			return fmt.Errorf("%w: set WEBSCHEDULER_PUBLIC_URL and WEBSCHEDULER_CLIENT_ID", errUsage)
+		}
+		body, err := generateManifest(kind, publicURL, clientID)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		_, err = stdout.Write(body)
+		return err
 	case "version":
 		_, err := fmt.Fprintln(stdout, "webscheduler", version)
 		return err

@@ -415,6 +415,17 @@ func TestTeamsProviderThroughGraph(t *testing.T) {
 	if n := g.Hits("onlineMeetings.update"); n != 2 {
 		t.Errorf("PATCH calls after update = %d, want 2", n)
 	}
+	// The add-in reports changed attendees: Teams learns its participants.
+	if resp := h.do("PATCH", "/api/v1/meetings/"+m.ID, tok, map[string]any{"attendees": []string{"alex.wilber@contoso.example", "megan@contoso.example"}}, &patched); resp.StatusCode != 200 {
+		t.Fatalf("patch attendees: %d", resp.StatusCode)
+	}
+	if n := g.Hits("onlineMeetings.update"); n != 3 {
+		t.Errorf("PATCH calls after attendees changed = %d, want 3", n)
+	}
+	var bad apiError
+	if resp := h.do("PATCH", "/api/v1/meetings/"+m.ID, tok, map[string]any{"attendees": []string{"<script>"}}, &bad); resp.StatusCode != 400 || bad.Error.Code != "invalid_request" {
+		t.Errorf("bad attendee: %d %+v", resp.StatusCode, bad)
+	}
 	if resp := h.do("DELETE", "/api/v1/meetings/"+m.ID, tok, nil, nil); resp.StatusCode != 204 {
 		t.Fatalf("delete: %d", resp.StatusCode)
 	}

@@ -8,11 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/webscheduler/webscheduler/addin"
+	"github.com/webscheduler/webscheduler/manifest"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/webscheduler/webscheduler/backend/conferencing"
@@ -148,6 +152,18 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 	if providerName == conferencing.ProviderTeams {
 		provider = conferencing.NewTeams(settings, gc, box)
 	}
+	var signIn httpapi.WebSignIn
+	if creds.Secret != "" {
+		sc := entra.WebSignInConfig{
+			AuthorityHost: authority, Tenant: tenant, ClientID: creds.ClientID, ClientSecret: creds.Secret,
+			AppIDURI: "api://" + hostOf(cfg.PublicURL) + "/" + creds.ClientID, RedirectURL: cfg.PublicURL + "/addin/auth.html",
+			HTTPClient: &http.Client{Transport: transport, Timeout: 10 * time.Second},
+		}
+		if in.sandbox != nil {
+			sc.BrowserAuthURL = cfg.PublicURL + "/sandbox/entra/" + sandbox.TenantID + "/oauth2/v2.0/authorize"
+		}
+		signIn = entra.NewWebSignIn(sc)
+	}
 	deps := httpapi.Deps{
 		Logger:    log,
 		Validator: validator,
@@ -156,8 +172,15 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 			Conferences: in.stores, Idempotency: in.stores, Provider: provider, Calendar: gc,
 			Templates: joininfo.DefaultTemplates(), Box: box,
 		},
-		Jitsi:     conferencing.NewJitsiDirectory(in.stores, settings),
-		DialIn:    dialInNumbers(settings),
+		Jitsi:   conferencing.NewJitsiDirectory(in.stores, settings),
+		DialIn:  dialInNumbers(settings),
+		Addin:   addin.Files,
+		SignIn:  signIn,
+		Box:     box,
+		AutoAdd: settings.AutoAdd,
+		Manifest: func(kind string) ([]byte, error) {
+			return generateManifest(kind, cfg.PublicURL, creds.ClientID)
+		},
 		Metrics:   metrics,
 		Ready:     []scheduler.Pinger{in.stores},
 		PublicURL: cfg.PublicURL,
@@ -281,4 +304,30 @@ func dialInNumbers(s conferencing.Settings) []scheduler.DialIn {
 		out = append(out, scheduler.DialIn{Region: n.Region, Number: n.Number, Language: n.Language, TollFree: n.TollFree})
 	}
 	return out
+}
+
+// manifestVersion is the add-in version Outlook compares to update an
+// installed add-in: the build's semantic version, or 0.0.0 for dev builds.
+func manifestVersion() string {
+	if v := strings.TrimPrefix(version, "v"); strings.Count(v, ".") == 2 {
+		return v
+	}
+	return "0.0.0"
+}
+
+func generateManifest(kind, publicURL, clientID string) ([]byte, error) {
+	c := manifest.Config{PublicURL: publicURL, ClientID: clientID, Version: manifestVersion()}
+	if kind == "json" {
+		return manifest.JSON(c)
+	}
+	return manifest.XML(c)
+}
+
+// hostOf is the host[:port] of an origin URL.
+func hostOf(origin string) string {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

@@ -6,11 +6,8 @@ FUZZTIME ?= 10s
 
 .PHONY: test lint addin-test gotest fuzz-short fuzz build run
 
-# addin-test comes before addin-test:
-	scripts/addin-test.sh
-
-gotest: it installs the npm packages that the Go
-# type-check test of the add-in needs.
+# addin-test comes before gotest: it installs the npm packages that the
+# Go type-check test of the add-in needs.
 test: lint addin-test gotest fuzz-short
 
 build:

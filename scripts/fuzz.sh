@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs every Fuzz* target in the module for the given time each.
+# Runs every Fuzz* target in the module for the given time each; on a
+# failure it prints the fuzzer's report (with the input it saved).
 set -euo pipefail
 fuzztime="${1:-10s}"
-go list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do
-  for target in $(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' "$dir"/*_test.go 2>/dev/null | awk '{print $2}' | sed 's/(.*//'); do
+status=0
+while read -r pkg dir; do
+  for target in $(grep -hoE '^func Fuzz[A-Za-z0-9_]+' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "fuzz: $pkg $target ($fuzztime)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+    if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+      echo "$out"
+      status=1
+    fi
   done
-done
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' ./...)
+exit $status

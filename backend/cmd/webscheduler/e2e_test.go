@@ -255,6 +255,24 @@ func testRedisURL(t *testing.T) string {
 	return u
 }
 
+// redisClient is a raw client for inspecting what the service stored; its
+// keys under the test's prefix are removed at the end.
+func redisClient(t *testing.T, url, prefix string) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() {
+		if keys, _ := c.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
+			c.Del(context.Background(), keys...)
+		}
+		c.Close()
+	})
+	return c
+}
+
 func randomPrefix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)

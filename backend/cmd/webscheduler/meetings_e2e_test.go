@@ -229,6 +229,7 @@ func TestConcurrentCreatesWithOneKey(t *testing.T) {
 				env["WEBSCHEDULER_REDIS_URL"] = testRedisURL(t)
 				env["WEBSCHEDULER_ENCRYPTION_KEY"] = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk="
 				prefix = randomPrefix()
+				redisClient(t, env["WEBSCHEDULER_REDIS_URL"], prefix) // removes the keys afterwards
 			}
 			h := startSandbox(t, env, prefix)
 			tok := h.token(adele)
@@ -431,5 +432,55 @@ func TestTeamsProviderThroughGraph(t *testing.T) {
 	}
 	if n := g.Hits("onlineMeetings.delete"); n != 1 {
 		t.Errorf("Teams meeting deletions = %d, want 1", n)
+	}
+}
+
+// A conference whose calendar write failed and is never retried must not
+// outlive the cleanup pass: in Redis it carries a short TTL until the
+// write succeeds, then lives until the meeting ends plus retention.
+func TestFailedCreateLeavesNoLongLivedConference(t *testing.T) {
+	t.Parallel()
+	redisURL := testRedisURL(t)
+	prefix := randomPrefix()
+	h := startSandbox(t, map[string]string{
+		"WEBSCHEDULER_REDIS_URL":      redisURL,
+		"WEBSCHEDULER_ENCRYPTION_KEY": "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=",
+	}, prefix)
+	rc := redisClient(t, redisURL, prefix)
+	tok := h.token(adele)
+	ev := h.mailbox(adele)[0]
+	h.in.sandbox.Graph.Faults().Set("events.update", fault.Fault{Status: 503})
+	if resp := h.do("POST", "/api/v1/meetings", tok, meetingRequest(ev.ID), nil); resp.StatusCode < 500 {
+		t.Fatalf("write should fail: %d", resp.StatusCode)
+	}
+	confKeys := func() map[string]time.Duration {
+		keys, err := rc.Keys(t.Context(), prefix+"conf:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]time.Duration{}
+		for _, k := range keys {
+			out[k] = rc.PTTL(t.Context(), k).Val()
+		}
+		return out
+	}
+	pending := confKeys()
+	if len(pending) == 0 {
+		t.Fatal("no conference stored")
+	}
+	for k, ttl := range pending {
+		if ttl <= 0 || ttl > time.Hour {
+			t.Errorf("pending %s lives %v, want at most an hour", k, ttl)
+		}
+	}
+	h.in.sandbox.Graph.Faults().Clear("events.update")
+	m, resp := h.create(tok, meetingRequest(ev.ID), "")
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	for k, ttl := range confKeys() {
+		if strings.Contains(k, m.ID) && ttl < 24*time.Hour {
+			t.Errorf("completed %s lives only %v", k, ttl)
+		}
 	}
 }

@@ -14,10 +14,7 @@ import (
 const pageLayout = `{{define "top"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · Web Scheduler</title>
-<style>body{font-family:"Segoe UI",system-ui,sans-serif;margin:0;color:#242424;background:#fff}main{max-width:44rem;margin:2rem auto;padding:0 1rem}
-.banner{background:#fff4ce;border-bottom:1px solid #f9e2ae;padding:.75rem 1rem;font-weight:600}code{background:#f5f5f5;padding:0 .25rem}
-table{border-collapse:collapse}td,th{text-align:left;padding:.25rem 1rem .25rem 0;border-bottom:1px solid #e0e0e0}
-@media (prefers-color-scheme:dark){body{background:#1f1f1f;color:#fff}code{background:#333}.banner{background:#433519;border-color:#6b5222}}</style>
+<link rel="stylesheet" href="/static/site.css">
 </head><body>
 {{if .Sandbox}}<div class="banner" role="status">Sandbox mode: emulated Microsoft Entra ID and Graph, in-memory state. Nothing here reaches a real tenant.</div>{{end}}
 <main><h1>{{.Title}}</h1>{{end}}

@@ -97,6 +97,7 @@ func New(d Deps) *Server {
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	s.mountStatic()
 	s.app.Get("/", s.home)
 	s.app.Get("/dialin", s.dialIn)
 	s.app.Get("/help", s.help)

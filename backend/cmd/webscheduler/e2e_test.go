@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -423,6 +424,14 @@ func TestHealthReadyMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	css, err := http.Get(h.base + "/static/site.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css.Body.Close()
+	if css.StatusCode != 200 || !strings.HasPrefix(css.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", css.StatusCode, css.Header.Get("Content-Type"))
+	}
 	for path, want := range map[string]string{
 		"/":             "Web Scheduler",
 		"/dialin":       "49 30 23125 142",
@@ -440,6 +449,10 @@ func TestHealthReadyMetrics(t *testing.T) {
 		}
 		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("GET %s: CSP %q", path, csp)
+		}
+		// The policy allows no inline style or script: pages must not need it.
+		if strings.Contains(string(page), "<style") || strings.Contains(string(page), "style=") || regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`).Match(page) {
+			t.Errorf("GET %s has inline style or script, which the CSP blocks", path)
 		}
 	}
 }

@@ -484,3 +484,45 @@ func TestFailedCreateLeavesNoLongLivedConference(t *testing.T) {
 		}
 	}
 }
+
+func TestPatchTimesMovesTheCalendarItem(t *testing.T) {
+	t.Parallel()
+	h := startSandbox(t, nil, "")
+	tok := h.token(adele)
+	ev := h.mailbox(adele)[0]
+	m, resp := h.create(tok, meetingRequest(ev.ID), "")
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	start := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Hour)
+	var moved struct {
+		Start, End time.Time
+	}
+	patch := map[string]any{"start": start.Format(time.RFC3339), "end": start.Add(90 * time.Minute).Format(time.RFC3339)}
+	if resp := h.do("PATCH", "/api/v1/meetings/"+m.ID, tok, patch, &moved); resp.StatusCode != 200 || !moved.Start.Equal(start) {
+		t.Fatalf("patch: %d %+v", resp.StatusCode, moved)
+	}
+	var raw []json.RawMessage
+	raw, _ = h.in.sandbox.Graph.Events(adele)
+	for _, r := range raw {
+		var e struct {
+			ID    string `json:"id"`
+			Start struct {
+				DateTime string `json:"dateTime"`
+			} `json:"start"`
+			Body struct{ Content string } `json:"body"`
+		}
+		_ = json.Unmarshal(r, &e)
+		if e.ID != ev.ID {
+			continue
+		}
+		if !strings.HasPrefix(e.Start.DateTime, start.Format("2006-01-02T15:04:05")) {
+			t.Errorf("calendar item starts %s, want %s", e.Start.DateTime, start)
+		}
+		if n := blocks(e.Body.Content, joininfo.BodyHTML); n != 1 {
+			t.Errorf("%d blocks after moving", n)
+		}
+		return
+	}
+	t.Fatal("event gone")
+}

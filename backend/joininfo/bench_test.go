@@ -1,0 +1,35 @@
+package joininfo
+
+import (
+	"strings"
+	"testing"
+)
+
+// BenchmarkReplace is the calendar write of "Add online meeting" on an item
+// that already shows a block, as Exchange stores it: find the old block
+// and put the new one in its place (bench/README.md).
+func BenchmarkReplace(b *testing.B) {
+	old := mustRender(b, "en", testMeeting)
+	fresh := mustRender(b, "en", otherMeeting)
+	agenda := strings.Repeat("<div>Agenda item with some words &amp; an entity, as people write them.</div>\r\n", 20)
+	body := strings.Replace(exchangeBody, "<body>\r\n", "<body>\r\n"+agenda, 1)
+	body = prefixIDsAndClasses(Replace(body, BodyHTML, old))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if out := Replace(body, BodyHTML, fresh); len(out) < len(agenda) {
+			b.Fatal("the body lost its text")
+		}
+	}
+}
+
+// BenchmarkRender renders a block for a meeting.
+func BenchmarkRender(b *testing.B) {
+	tmpl := DefaultTemplates()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tmpl.Render("en", testMeeting); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+var endpointNames = map[string]string{
+	endpointMe:       "`GET /api/v1/me`",
+	endpointMeetings: "`POST /api/v1/meetings` + calendar write",
+}
+
+func mb(kb int64) string { return fmt.Sprintf("%.1f MB", float64(kb)/1024) }
+
+// Markdown renders the results as the tables BENCHMARKS.md shows.
+func (r *Results) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured %s: Redis %s, emulated Graph latency %s, %s per row after a warm-up; load average before the run %s.\n\n",
+		r.Date, r.Redis, r.Latency, r.Duration, r.LoadAverage)
+	b.WriteString("| request | clients | req/s | p50 | p99 | overhead p50 | overhead p99 | Graph calls/req | allocs/req | alloc/req | service CPU/req | RSS under load | errors |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range r.Scenarios {
+		errs := 0
+		for _, v := range s.Errors {
+			errs += v
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.0f | %.1f KB | %.2f ms | %s | %d |\n",
+			endpointNames[s.Endpoint], s.Clients, s.Throughput, s.P50, s.P99, s.OverheadP50, s.OverheadP99,
+			s.GraphCalls, s.Allocs, s.AllocKB, s.CPUms, mb(s.PeakRSSKB), errs)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "RSS: %s right after start; %s idle with warm sessions (%s private, %s pages of the binary); %s idle after the load; %s peak.\n\n",
+		mb(r.StartRSSKB), mb(r.IdleRSSKB), mb(r.IdleAnonKB), mb(r.IdleFileKB), mb(r.EndRSSKB), mb(r.PeakRSSKB))
+
+	b.WriteString("| goal | target | measured |\n|---|---|---|\n")
+	for _, ep := range []string{endpointMe, endpointMeetings} {
+		if s, ok := r.at(ep, 200); ok {
+			fmt.Fprintf(&b, "| overhead at 200 concurrent, %s | p50 ≤ 2 ms, p99 ≤ 10 ms | p50 %.1f ms, p99 %.1f ms |\n", endpointNames[ep], s.OverheadP50, s.OverheadP99)
+		}
+	}
+	best := 0.0
+	for _, s := range r.Scenarios {
+		if s.Endpoint == endpointMe {
+			best = max(best, s.Throughput)
+		}
+	}
+	if best > 0 {
+		fmt.Fprintf(&b, "| `GET /api/v1/me` throughput, warm session | ≥ 2,000 req/s | %.0f req/s |\n", best)
+	}
+	if r.GraphPerMeet > 0 {
+		fmt.Fprintf(&b, "| Graph calls per add-online-meeting, warm session (counted) | ≤ 2 | %.2f |\n", r.GraphPerMeet)
+	}
+	fmt.Fprintf(&b, "| idle RSS | ≤ 40 MB | %s with warm sessions, %s of it private |\n", mb(r.IdleRSSKB), mb(r.IdleAnonKB))
+	return b.String()
+}
+
+// at finds the scenario of ep at clients.
+func (r *Results) at(ep string, clients int) (Scenario, bool) {
+	for _, s := range r.Scenarios {
+		if s.Endpoint == ep && s.Clients == clients {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}

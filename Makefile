@@ -4,11 +4,11 @@ GO    ?= go
 PKGS  := ./...
 FUZZTIME ?= 10s
 
-.PHONY: test lint addin-test gotest fuzz-short fuzz build run
+.PHONY: test vulncheck lint addin-test gotest bench-short fuzz-short fuzz build run bench
 
 # addin-test comes before gotest: it installs the npm packages that the
 # Go type-check test of the add-in needs.
-test: lint addin-test gotest fuzz-short
+test: lint addin-test gotest bench-short fuzz-short vulncheck
 
 build:
 	$(GO) build -o bin/webscheduler ./backend/cmd/webscheduler
@@ -26,7 +26,16 @@ addin-test:
 	scripts/addin-test.sh
 
 gotest:
-	eval "$$(scripts/test-deps.sh)" && $(GO) test -race -count=1 $(PKGS)
+	eval "$$(scripts/test-deps.sh)" && eval "$$(scripts/test-postgres.sh)" && $(GO) test -race -count=1 $(PKGS)
+
+# Benchmarks with tiny counts, to keep them working: the Go benchmarks run
+# once here; bench/load and the bulk-refresh benchmark run small in gotest.
+bench-short:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./backend/joininfo/
+
+# Every benchmark at full size (under 10 minutes); rewrites BENCHMARKS.md.
+bench:
+	bench/bench.sh
 
 # Each fuzz target for a bounded time; `make fuzz FUZZTIME=5m` for longer.
 fuzz-short:
@@ -34,3 +43,9 @@ fuzz-short:
 
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
+
+# govulncheck on every package, with the advisories from the Go module proxy
+# (golang.org/x/vulndb): no vuln.go.dev needed; fails when neither the proxy
+# nor the module cache has the database.
+vulncheck:
+	scripts/vulncheck.sh

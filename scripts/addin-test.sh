@@ -35,4 +35,4 @@ go build -o "$bin_dir/webscheduler" ./backend/cmd/webscheduler
 
 cd "$dir"
 node_modules/.bin/tsc --noEmit -p tsconfig.json
-WEBSCHEDULER_BIN="$bin_dir/webscheduler" node --test --test-concurrency=1 addin.test.js budget.test.js
+WEBSCHEDULER_BIN="$bin_dir/webscheduler" node --test --test-concurrency=1 addin.test.js budget.test.js web.test.js

@@ -77,6 +77,9 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 		now = o.Now
 	}
 	key := o.Box.Key("graph-token", p.TID, p.OID)
+	// The cache only saves exchanges: when the store cannot answer, exchange
+	// anyway, so that a request the store fails in the middle can still put
+	// a calendar item back in order (meeting.writeCalendar).
 	if sealed, err := o.Cache.Token(ctx, key); err == nil {
 		if plain, err := o.Box.Open(sealed, "tok:"+key); err == nil {
 			var ct cachedToken
@@ -84,8 +87,6 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 				return azcore.AccessToken{Token: ct.Token, ExpiresOn: ct.Expires}, nil
 			}
 		}
-	} else if scheduler.ErrorCode(err) != scheduler.ECodeNotFound {
-		return azcore.AccessToken{}, err
 	}
 
 	tenant := p.TID
@@ -104,9 +105,7 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 	}
 	plain, _ := json.Marshal(cachedToken{Token: tok.Token, Expires: tok.ExpiresOn})
 	if ttl := tok.ExpiresOn.Sub(now()) - time.Minute; ttl > 0 {
-		if err := o.Cache.SaveToken(ctx, key, o.Box.Seal(plain, "tok:"+key), ttl); err != nil {
-			return azcore.AccessToken{}, err
-		}
+		_ = o.Cache.SaveToken(ctx, key, o.Box.Seal(plain, "tok:"+key), ttl)
 	}
 	return tok, nil
 }

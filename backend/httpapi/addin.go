@@ -51,7 +51,7 @@ func (s *Server) mountAddin(files fs.FS) {
 
 // addinSettings tells the add-in what the admin's policy is.
 func (s *Server) addinSettings(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"autoAdd": s.deps.AutoAdd})
+	return c.JSON(fiber.Map{"autoAdd": s.autoAdd()})
 }
 
 // manifestXML and manifestJSON serve the manifests for this deployment.

@@ -29,6 +29,8 @@ var statusOf = map[string]int{
 	scheduler.ECodeOBOFailed:        http.StatusUnauthorized,
 	scheduler.ECodeConsentRequired:  http.StatusForbidden,
 	scheduler.ECodeInternal:         http.StatusInternalServerError,
+	scheduler.ECodeAdminRequired:    http.StatusForbidden,
+	scheduler.ECodeVersionConflict:  http.StatusConflict,
 
 	scheduler.ECodeTokenMissing:      http.StatusUnauthorized,
 	scheduler.ECodeTokenMalformed:    http.StatusUnauthorized,

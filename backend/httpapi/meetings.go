@@ -86,7 +86,7 @@ func (s *Server) listMeetings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.deps.Meetings.List(c.UserContext(), p, prof, start, end, c.Query("locale"))
+	list, err := s.deps.Meetings.List(c.UserContext(), p, prof, c.Query("mailbox"), start, end, c.Query("locale"))
 	if err != nil {
 		return err
 	}

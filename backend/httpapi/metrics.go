@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -42,8 +44,23 @@ func NewMetrics() *Metrics {
 }
 
 func (m *Metrics) observe(route, method string, status int, d time.Duration) {
+	method = stableMethod(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// stableMethod returns a method name that stays valid after the request:
+// Fiber's c.Method() points into the request buffer, which the connection's
+// next request overwrites, and a label value is kept for good. Reused, a
+// kept "GET" may turn into another method's name; the registry then holds
+// two series with the same labels and /metrics answers 500.
+func stableMethod(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodPost, fiber.MethodPut, fiber.MethodPatch, fiber.MethodDelete, fiber.MethodHead, fiber.MethodOptions} {
+		if m == known {
+			return known
+		}
+	}
+	return strings.Clone(m)
 }
 
 // ObserveGraph counts one Graph request; graph.Config.OnRequest calls it.

@@ -12,7 +12,7 @@ import (
 // pageLayout wraps every server-rendered page: one look, the sandbox
 // banner when it applies, nothing loaded from other origins.
 const pageLayout = `{{define "top"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{{with .Lang}}{{.}}{{else}}en{{end}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · Web Scheduler</title>
 <link rel="stylesheet" href="/static/site.css">
 </head><body>
@@ -23,7 +23,8 @@ const pageLayout = `{{define "top"}}<!doctype html>
 var pages = template.Must(template.New("pages").Parse(pageLayout + `
 {{define "home"}}{{template "top" .}}
 <p>Online meetings for Outlook and Exchange Online: join link, dial-in numbers, conference ID and passcode in every invitation.</p>
-<ul><li><a href="/dialin">Dial-in numbers</a></li><li><a href="/healthz">Health</a></li><li><a href="/readyz">Readiness</a></li>
+<p><a href="/meetings">Schedule and manage your meetings</a> (sign in with your work account){{if .Sandbox}}: in sandbox mode pick any seeded user, such as Adele Vance, and add an online meeting to a calendar item in a minute{{end}}.</p>
+<ul><li><a href="/dialin">Dial-in numbers</a></li><li><a href="/help">Help</a></li><li><a href="/healthz">Health</a></li><li><a href="/readyz">Readiness</a></li>
 {{if .Sandbox}}<li>Emulated Entra ID: <code>{{.PublicURL}}/sandbox/entra/</code></li><li>Emulated Graph: <code>{{.PublicURL}}/sandbox/graph/v1.0</code></li>{{end}}</ul>
 {{template "bottom"}}{{end}}
 {{define "dialin"}}{{template "top" .}}
@@ -42,6 +43,7 @@ var pages = template.Must(template.New("pages").Parse(pageLayout + `
 
 type pageData struct {
 	Title        string
+	Lang         string // the page's language; "" is English
 	Sandbox      bool
 	PublicURL    string
 	DialIn       []scheduler.DialIn
@@ -60,7 +62,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 
 // dialIn is the "find a local number" page join information links to.
 func (s *Server) dialIn(c *fiber.Ctx) error {
-	return s.page(c, "dialin", pageData{Title: "Dial-in numbers", DialIn: s.deps.DialIn})
+	return s.page(c, "dialin", pageData{Title: "Dial-in numbers", DialIn: s.dialInNumbers()})
 }
 
 func (s *Server) help(c *fiber.Ctx) error {

@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/webscheduler/webscheduler/backend/meeting"
+	"github.com/webscheduler/webscheduler/backend/refresh"
 	"github.com/webscheduler/webscheduler/backend/scheduler"
 	"github.com/webscheduler/webscheduler/backend/secret"
 	"github.com/webscheduler/webscheduler/backend/session"
+	"github.com/webscheduler/webscheduler/backend/settings"
 )
 
 // TokenValidator checks a bearer token (entra.Validator).
@@ -33,6 +35,10 @@ type Deps struct {
 	Validator TokenValidator
 	Sessions  *session.Manager
 	Meetings  *meeting.Service
+	// QoE serves call-quality ingestion and reports under
+	// /api/v1/admin/qoe; QoEOpenPaths authenticate themselves.
+	QoE          http.Handler
+	QoEOpenPaths []string
 	// Jitsi, when set, serves the Jitsi Meet dial-in directory under /jitsi.
 	Jitsi   http.Handler
 	Metrics *Metrics
@@ -51,10 +57,25 @@ type Deps struct {
 	AutoAdd bool
 	// SignIn runs browser sign-in for the add-in's fallback dialog.
 	SignIn WebSignIn
+	// PageSignIn runs sign-in for the Web Scheduler page (redirect
+	// {PublicURL}/auth/callback); nil turns the page off.
+	PageSignIn WebSignIn
+	// People suggests attendees and reads mailbox time zones for the page.
+	People People
 	// Box seals what the service hands browsers to keep (sign-in state).
 	Box *secret.Box
 	// Manifest generates the add-in manifest ("xml" or "json").
 	Manifest func(kind string) ([]byte, error)
+	// RateLimiter counts requests for RateLimits; nil turns limits off.
+	RateLimiter scheduler.RateLimiter
+	RateLimits  RateLimits
+	// Settings, when set, serves the admin page and /api/v1/admin; the
+	// admin's settings then also decide the add-in policy and dial-in page.
+	Settings *settings.Service
+	// Refresh runs bulk join-information refresh jobs (admin API).
+	Refresh *refresh.Engine
+	// Changes lists what change tracking did (admin API).
+	Changes ChangeLog
 }
 
 // Server holds the Fiber app and its dependencies.
@@ -88,11 +109,16 @@ func New(d Deps) *Server {
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		StrictRouting:         false,
+		// Fiber hands out strings that alias reused request buffers; any
+		// kept beyond the handler (metric labels, rate-limit keys, cache
+		// keys) would change under our feet. Copies cost little.
+		Immutable: true,
 	})
 	s.app.Use(requestid.New(requestid.Config{ContextKey: "requestid"}))
 	s.app.Use(recover.New())
 	s.app.Use(s.observe)
 	s.app.Use(s.securityHeaders)
+	s.app.Use(s.limitClient)
 
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
@@ -110,7 +136,10 @@ func New(d Deps) *Server {
 		s.mountAddin(d.Addin)
 	}
 
-	api := s.app.Group("/api/v1", s.limitBody, s.authenticate)
+	s.mountWeb()
+	s.mountQoE()
+	s.registerAdmin()
+	api := s.app.Group("/api/v1", s.limitBody, s.authenticateLimited, s.limitUser)
 	api.Get("/me", s.me)
 	api.Get("/settings/addin", s.addinSettings)
 	api.Post("/meetings", s.createMeeting)
@@ -174,6 +203,10 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "no-referrer")
 	c.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	if s.secureCookies() {
+		// Browsers that once reached the https origin never fall back to http.
+		c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+	}
 	if s.sandbox {
 		c.Set("X-WebScheduler-Sandbox", "1")
 	}

@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"io/fs"
 	"maps"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	texttemplate "text/template"
@@ -68,23 +66,7 @@ var builtin embed.FS
 // DefaultTemplates returns the built-in templates for en, de, fr and ja. It
 // parses and checks them on each call, so callers keep the result.
 func DefaultTemplates() *Templates {
-	htmlSrc, textSrc := map[string]string{}, map[string]string{}
-	files, err := fs.Glob(builtin, "templates/*.tmpl")
-	if err != nil {
-		panic(err)
-	}
-	for _, f := range files {
-		b, err := builtin.ReadFile(f)
-		if err != nil {
-			panic(err)
-		}
-		locale, format, _ := strings.Cut(strings.TrimSuffix(path.Base(f), ".tmpl"), ".")
-		if format == "html" {
-			htmlSrc[locale] = string(b)
-		} else {
-			textSrc[locale] = string(b)
-		}
-	}
+	htmlSrc, textSrc := DefaultSources()
 	t, err := ParseTemplates(htmlSrc, textSrc)
 	if err != nil {
 		panic(fmt.Sprintf("joininfo: built-in templates: %v", err))

@@ -228,8 +228,11 @@ type visible struct {
 type span struct{ start, end int }
 
 func project(s string, items []item) visible {
+	// The text is at most about as long as the body: size both once
+	// instead of growing a span per byte by doubling.
 	var b strings.Builder
-	var spans []span
+	b.Grow(len(s))
+	spans := make([]span, 0, len(s))
 	add := func(t string, from, to int) {
 		b.WriteString(t)
 		for range len(t) {

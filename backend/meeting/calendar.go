@@ -17,21 +17,28 @@ func (s *Service) writeCalendar(ctx context.Context, p scheduler.Principal, prof
 	}
 	var ev scheduler.Event
 	if req.CreateEvent {
-		ev, err = s.Calendar.CreateEvent(ctx, p, "", scheduler.Event{
+		ev, err = s.Calendar.CreateEvent(ctx, p, c.Mailbox, scheduler.Event{
 			Subject: req.Subject, BodyType: scheduler.BodyHTML,
 			Body:     joininfo.Replace("", joininfo.BodyHTML, joininfo.Block{HTML: m.JoinInfo.HTML, Text: m.JoinInfo.Text}),
 			Location: m.Location, Start: c.Start, End: c.End, TimeZone: req.TimeZone,
 			Attendees: attendees(req.Attendees), ConferenceID: c.ConferenceID,
 		})
 	} else {
-		ev, err = s.stamp(ctx, p, "", req.EventID, m)
+		ev, err = s.stamp(ctx, p, c.Mailbox, req.EventID, m)
 	}
 	if err != nil {
 		return Meeting{}, err
 	}
+	first := c.EventID == ""
 	c.EventID = ev.ID
 	c.Updated = s.now().UTC()
 	if err := s.updateConference(ctx, c, s.ttl(c)); err != nil {
+		if first && !req.CreateEvent {
+			// The store cannot record the item: take the block out again
+			// (best effort), so no item names a conference that may expire
+			// and be given to someone else. A retry writes it afresh.
+			_ = s.unstamp(context.WithoutCancel(ctx), p, c.Mailbox, ev.ID, m.Location)
+		}
 		return Meeting{}, err
 	}
 	m.EventID = ev.ID
@@ -102,6 +109,9 @@ func (s *Service) Get(ctx context.Context, p scheduler.Principal, prof scheduler
 	if err != nil {
 		return Meeting{}, err
 	}
+	if prof, err = s.organizer(ctx, p, prof, c); err != nil {
+		return Meeting{}, err
+	}
 	return s.view(ctx, prof, c, locale)
 }
 
@@ -120,6 +130,9 @@ func (s *Service) WriteCalendar(ctx context.Context, p scheduler.Principal, prof
 	}
 	if eventID == "" {
 		return Meeting{}, invalid("Give the eventId of the calendar item to write to.")
+	}
+	if prof, err = s.organizer(ctx, p, prof, c); err != nil {
+		return Meeting{}, err
 	}
 	return s.writeCalendar(ctx, p, prof, c, Request{EventID: eventID, Locale: locale})
 }
@@ -141,6 +154,9 @@ func (s *Service) Update(ctx context.Context, p scheduler.Principal, prof schedu
 	if err != nil {
 		return Meeting{}, err
 	}
+	if prof, err = s.organizer(ctx, p, prof, c); err != nil {
+		return Meeting{}, err
+	}
 	req := scheduler.ConferenceRequest{Principal: p, Organizer: prof, MeetingID: c.MeetingID, Start: c.Start, End: c.End, Options: c.Options}
 	if patch.Attendees != nil {
 		if err := validAttendees(*patch.Attendees); err != nil {
@@ -159,7 +175,7 @@ func (s *Service) Update(ctx context.Context, p scheduler.Principal, prof schedu
 	}
 	if patch.Options != nil {
 		req.Options = patch.Options.WithDefaults()
-		if err := req.Options.Validate(); err != nil {
+		if err := validOptions(req.Options); err != nil {
 			return Meeting{}, err
 		}
 	}
@@ -174,7 +190,7 @@ func (s *Service) Update(ctx context.Context, p scheduler.Principal, prof schedu
 	}
 	if c.EventID != "" {
 		block := joininfo.Block{HTML: m.JoinInfo.HTML, Text: m.JoinInfo.Text}
-		_, err := s.patchBody(ctx, p, "", c.EventID, func(ev scheduler.Event) scheduler.EventPatch {
+		_, err := s.patchBody(ctx, p, c.Mailbox, c.EventID, func(ev scheduler.Event) scheduler.EventPatch {
 			body := joininfo.Replace(ev.Body, bodyType(ev.BodyType), block)
 			out := scheduler.EventPatch{BodyType: ev.BodyType, Body: &body}
 			if patch.Start != nil || patch.End != nil {
@@ -207,34 +223,34 @@ func (s *Service) Delete(ctx context.Context, p scheduler.Principal, id string, 
 			return err
 		}
 		if cancel {
-			err = s.Calendar.CancelEvent(ctx, p, "", c.EventID, comment)
+			err = s.Calendar.CancelEvent(ctx, p, c.Mailbox, c.EventID, comment)
 		} else {
-			err = s.unstamp(ctx, p, "", c.EventID, d.JoinURL)
+			err = s.unstamp(ctx, p, c.Mailbox, c.EventID, d.JoinURL)
 		}
 		if err != nil && scheduler.ErrorCode(err) != scheduler.ECodeNotFound {
 			return err
 		}
 	}
-	if err := s.Provider.FreeConference(ctx, c, p); err != nil {
-		return err
-	}
-	return s.Conferences.DeleteConference(ctx, c.MeetingID)
+	return s.discard(ctx, p, c)
 }
 
-// List returns the principal's meetings between start and end that carry
-// Web Scheduler join information, read from the calendar.
-func (s *Service) List(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, start, end time.Time, locale string) ([]Listed, error) {
+// List returns the meetings between start and end that carry Web Scheduler
+// join information, read from the principal's calendar or, for a delegate,
+// from mailbox's.
+func (s *Service) List(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, mailbox string, start, end time.Time, locale string) ([]Listed, error) {
 	if !end.After(start) || end.Sub(start) > 366*24*time.Hour {
 		return nil, invalid("Give start and end (RFC 3339), at most a year apart.")
 	}
-	events, err := s.Calendar.Events(ctx, p, "", start, end)
+	events, err := s.Calendar.Events(ctx, p, mailbox, start, end)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Listed, 0, len(events))
 	for _, ev := range events {
 		l := Listed{EventID: ev.ID, Subject: ev.Subject, Start: ev.Start, End: ev.End, ConferenceID: ev.ConferenceID, WebLink: ev.WebLink}
-		if c, err := s.Conferences.ConferenceByID(ctx, ev.ConferenceID); err == nil && c.OrganizerOID == p.OID && c.TID == p.TID {
+		// A delegate manages what was scheduled into the owner's calendar.
+		if c, err := s.Conferences.ConferenceByID(ctx, ev.ConferenceID); err == nil && c.TID == p.TID &&
+			(c.OrganizerOID == p.OID || mailbox != "" && c.Mailbox != "" && c.EventID == ev.ID) {
 			l.ID, l.JoinURL = c.MeetingID, c.JoinURL
 		}
 		out = append(out, l)

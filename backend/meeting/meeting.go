@@ -29,6 +29,12 @@ const (
 	// and the refresh jobs.
 	retention      = 30 * 24 * time.Hour
 	idempotencyTTL = 24 * time.Hour
+	// claimLease bounds a claim whose request never allocated a meeting
+	// (the store went away meanwhile), so a retry is not refused for a day.
+	claimLease = 2 * time.Minute
+	// pendingMark prefixes the meeting ID an idempotency key names while
+	// its first request is still writing the calendar.
+	pendingMark = "pending:"
 	// maxAllocations bounds retries on a taken conference ID.
 	maxAllocations = 20
 	// changeKeyRetries bounds re-read-and-retry on concurrent edits.
@@ -41,9 +47,12 @@ type Service struct {
 	Idempotency scheduler.IdempotencyStore
 	Provider    scheduler.Provider
 	Calendar    scheduler.Calendar
-	Templates   *joininfo.Templates
-	Box         *secret.Box
-	Now         func() time.Time
+	Templates   Renderer
+	// Users finds the owner of a calendar a delegate schedules in; nil
+	// turns scheduling on someone's behalf off.
+	Users Users
+	Box   *secret.Box
+	Now   func() time.Time
 	// IdempotencyWait is how long a duplicate request waits for the first.
 	IdempotencyWait time.Duration
 }
@@ -59,6 +68,9 @@ type Request struct {
 	EventID     string                   `json:"eventId,omitempty"`
 	CreateEvent bool                     `json:"createEvent,omitempty"`
 	Locale      string                   `json:"locale,omitempty"`
+	// Mailbox is "" for the caller's own calendar, or the object ID or UPN
+	// of the person a delegate schedules for (who is then the organizer).
+	Mailbox string `json:"mailbox,omitempty"`
 }
 
 // JoinInfo is the rendered join block.
@@ -79,6 +91,7 @@ type Meeting struct {
 	JoinInfo     JoinInfo                 `json:"joinInfo"`
 	Location     string                   `json:"location"`
 	EventID      string                   `json:"eventId,omitempty"`
+	Mailbox      string                   `json:"mailbox,omitempty"` // the owner's ID when a delegate scheduled it
 	Start        time.Time                `json:"start"`
 	End          time.Time                `json:"end"`
 	Options      scheduler.MeetingOptions `json:"options"`
@@ -111,12 +124,16 @@ func (r *Request) Validate() error {
 		return invalid("Give either eventId or createEvent, not both.")
 	case len(r.EventID) > 512:
 		return invalid("The event ID is too long.")
+	case len(r.Mailbox) > 320:
+		return invalid("The mailbox is too long.")
+	case r.Mailbox != "" && r.EventID == "" && !r.CreateEvent:
+		return invalid("A meeting on someone's behalf lives in their calendar: give eventId or createEvent.")
 	}
 	if err := validAttendees(r.Attendees); err != nil {
 		return err
 	}
 	r.Options = r.Options.WithDefaults()
-	return r.Options.Validate()
+	return validOptions(r.Options)
 }
 
 func validAttendees(addrs []string) error {
@@ -168,27 +185,32 @@ func (s *Service) Create(ctx context.Context, p scheduler.Principal, prof schedu
 		return Meeting{}, err
 	}
 	if idemKey == "" {
-		return s.create(ctx, p, prof, req)
+		return s.create(ctx, p, prof, req, nil)
 	}
 	if len(idemKey) > 255 {
 		return Meeting{}, invalid("The Idempotency-Key header is longer than 255 characters.")
 	}
 	key := s.Box.Key("idempotency", p.TID, p.OID, idemKey)
-	id, claimed, err := s.Idempotency.ClaimIdempotency(ctx, key, idempotencyTTL)
+	id, claimed, err := s.Idempotency.ClaimIdempotency(ctx, key, claimLease)
 	if err != nil {
 		return Meeting{}, err
 	}
 	if !claimed {
-		if id == "" {
+		if id == "" || strings.HasPrefix(id, pendingMark) {
 			if id, err = s.awaitIdempotent(ctx, key); err != nil {
 				return Meeting{}, err
 			}
 		}
 		return s.resume(ctx, p, prof, id, req)
 	}
-	m, err := s.create(ctx, p, prof, req)
+	// The key names the meeting, as pending, as soon as its conference
+	// exists: if this request never finishes (the store goes away under
+	// it), a retry resumes with the meeting instead of waiting for ever.
+	m, err := s.create(ctx, p, prof, req, func(meetingID string) error {
+		return s.Idempotency.CompleteIdempotency(ctx, key, pendingMark+meetingID, idempotencyTTL)
+	})
 	if m.ID == "" {
-		// Nothing was allocated: a retry may run afresh.
+		// Nothing was kept: a retry may run afresh.
 		if rerr := s.Idempotency.ReleaseIdempotency(context.WithoutCancel(ctx), key); rerr != nil {
 			return Meeting{}, errors.Join(err, rerr)
 		}
@@ -206,20 +228,22 @@ func (s *Service) Create(ctx context.Context, p scheduler.Principal, prof schedu
 }
 
 // awaitIdempotent waits for the request that claimed key to record its
-// meeting.
+// meeting. A meeting still pending after the whole wait is taken over: its
+// request is gone (or stuck), and resuming completes what it began.
 func (s *Service) awaitIdempotent(ctx context.Context, key string) (string, error) {
 	wait := s.IdempotencyWait
 	if wait == 0 {
 		wait = 30 * time.Second
 	}
 	deadline := time.Now().Add(wait)
+	pending := ""
 	for delay := 10 * time.Millisecond; time.Now().Before(deadline); delay = min(delay*2, 250*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
 		case <-time.After(delay):
 		}
-		id, claimed, err := s.Idempotency.ClaimIdempotency(ctx, key, idempotencyTTL)
+		id, claimed, err := s.Idempotency.ClaimIdempotency(ctx, key, claimLease)
 		if err != nil {
 			return "", err
 		}
@@ -228,9 +252,14 @@ func (s *Service) awaitIdempotent(ctx context.Context, key string) (string, erro
 			_ = s.Idempotency.ReleaseIdempotency(context.WithoutCancel(ctx), key)
 			return "", scheduler.Errorf(scheduler.ECodeConflict, "The first request with this Idempotency-Key failed; retry it.")
 		}
-		if id != "" {
+		if p, ok := strings.CutPrefix(id, pendingMark); ok {
+			pending = p
+		} else if id != "" {
 			return id, nil
 		}
+	}
+	if pending != "" {
+		return pending, nil
 	}
 	return "", scheduler.Errorf(scheduler.ECodeConflict, "A request with this Idempotency-Key is still in progress.")
 }
@@ -242,35 +271,86 @@ func (s *Service) resume(ctx context.Context, p scheduler.Principal, prof schedu
 	if err != nil {
 		return Meeting{}, err
 	}
+	if prof, err = s.organizer(ctx, p, prof, c); err != nil {
+		return Meeting{}, err
+	}
+	if c.EventID == "" && req.CreateEvent {
+		// The first attempt may have created the item (invitations sent)
+		// and lost only the record of it: adopt that item, found by our
+		// property, rather than invite everyone twice.
+		evs, err := s.Calendar.Events(ctx, p, c.Mailbox, c.Start, c.End)
+		if err != nil {
+			return Meeting{}, err
+		}
+		for _, ev := range evs {
+			if ev.ConferenceID == c.ConferenceID {
+				req.CreateEvent, req.EventID = false, ev.ID
+				break
+			}
+		}
+	}
 	if c.EventID == "" && (req.EventID != "" || req.CreateEvent) {
 		return s.writeCalendar(ctx, p, prof, c, req)
 	}
 	return s.view(ctx, prof, c, req.Locale)
 }
 
-func (s *Service) create(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, req Request) (Meeting, error) {
+// create allocates and writes a meeting; allocated, when set, is told the
+// meeting's ID as soon as its conference is stored.
+func (s *Service) create(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, req Request, allocated func(meetingID string) error) (Meeting, error) {
+	mailbox := ""
+	if req.Mailbox != "" {
+		owner, err := s.owner(ctx, p, prof, req.Mailbox)
+		if err != nil {
+			return Meeting{}, err
+		}
+		if owner.ID != p.OID {
+			prof, mailbox = owner, owner.ID
+		}
+	}
 	creq := scheduler.ConferenceRequest{
 		Principal: p, Organizer: prof, MeetingID: newMeetingID(),
 		Subject: req.Subject, Start: req.Start.UTC(), End: req.End.UTC(), Options: req.Options,
 		Attendees: req.Attendees,
 	}
-	c, err := s.allocate(ctx, creq, req.EventID != "" || req.CreateEvent)
+	c, err := s.allocate(ctx, creq, req.EventID != "" || req.CreateEvent, mailbox)
 	if err != nil {
 		return Meeting{}, err
+	}
+	if allocated != nil {
+		if err := allocated(c.MeetingID); err != nil {
+			return Meeting{ID: c.MeetingID}, err
+		}
 	}
 	if req.EventID == "" && !req.CreateEvent {
 		return s.view(ctx, prof, c, req.Locale)
 	}
 	m, err := s.writeCalendar(ctx, p, prof, c, req)
+	if scheduler.ErrorCode(err) == scheduler.ECodeForbidden {
+		// No access to that calendar: a retry cannot succeed, so keep nothing.
+		if ferr := s.discard(context.WithoutCancel(ctx), p, c); ferr != nil {
+			return Meeting{ID: c.MeetingID}, errors.Join(err, ferr)
+		}
+		return Meeting{}, err
+	}
 	if err != nil {
 		return Meeting{ID: c.MeetingID}, err
 	}
 	return m, nil
 }
 
+// discard frees a conference and forgets it.
+func (s *Service) discard(ctx context.Context, p scheduler.Principal, c scheduler.Conference) error {
+	if err := s.Provider.FreeConference(ctx, c, p); err != nil {
+		return err
+	}
+	return s.Conferences.DeleteConference(ctx, c.MeetingID)
+}
+
 // allocate asks the provider for a conference until one stores without a
 // conflict. A conference awaiting its calendar write lives only pendingTTL.
-func (s *Service) allocate(ctx context.Context, creq scheduler.ConferenceRequest, pending bool) (scheduler.Conference, error) {
+// With a mailbox, its owner is the organizer; the delegate only acts.
+func (s *Service) allocate(ctx context.Context, creq scheduler.ConferenceRequest, pending bool, mailbox string) (scheduler.Conference, error) {
 	for range maxAllocations {
 		c, err := s.Provider.NewConference(ctx, creq)
 		if err != nil {
@@ -278,6 +358,9 @@ func (s *Service) allocate(ctx context.Context, creq scheduler.ConferenceRequest
 		}
 		c.MeetingID, c.Provider = creq.MeetingID, s.Provider.Name()
 		c.OrganizerOID, c.TID = creq.Principal.OID, creq.Principal.TID
+		if mailbox != "" {
+			c.OrganizerOID, c.Mailbox = mailbox, mailbox
+		}
 		c.Start, c.End = creq.Start, creq.End
 		c.Created, c.Updated = s.now().UTC(), s.now().UTC()
 		ttl := s.ttl(c)
@@ -358,7 +441,9 @@ func (s *Service) owned(ctx context.Context, p scheduler.Principal, id string) (
 		return c, err
 	}
 	if (c.OrganizerOID != p.OID || c.TID != p.TID) && !(p.IsAdmin() && c.TID == p.TID) {
-		return scheduler.Conference{}, scheduler.Errorf(scheduler.ECodeNotFound, "No such meeting.")
+		if err := s.delegateCanReach(ctx, p, c); err != nil {
+			return scheduler.Conference{}, err
+		}
 	}
 	if err := s.openOptions(&c); err != nil {
 		return scheduler.Conference{}, err
@@ -375,21 +460,21 @@ func (s *Service) view(ctx context.Context, prof scheduler.Profile, c scheduler.
 	if locale == "" {
 		locale = prof.PreferredLanguage
 	}
+	dial := inRegion(d.DialIn, c.Options.DialInRegion)
 	block, err := s.Templates.Render(locale, joininfo.Meeting{
 		OrganizerName: prof.DisplayName, JoinURL: d.JoinURL, ConferenceID: d.ConferenceID, Passcode: d.Passcode,
-		DialInURL: d.DialInURL, DialIn: dialIns(d.DialIn), Lobby: c.Options.Lobby, PhoneBypass: c.Options.PhoneBypass,
+		DialInURL: d.DialInURL, DialIn: dialIns(dial), Lobby: c.Options.Lobby, PhoneBypass: c.Options.PhoneBypass,
 	})
 	if err != nil {
 		return Meeting{}, err
 	}
-	dial := d.DialIn
 	if dial == nil {
 		dial = []scheduler.DialIn{}
 	}
 	return Meeting{
 		ID: c.MeetingID, Provider: c.Provider, ConferenceID: d.ConferenceID, JoinURL: d.JoinURL, Passcode: d.Passcode,
 		DialIn: dial, DialInURL: d.DialInURL, JoinInfo: JoinInfo{HTML: block.HTML, Text: block.Text},
-		Location: d.JoinURL, EventID: c.EventID, Start: c.Start, End: c.End, Options: c.Options,
+		Location: d.JoinURL, EventID: c.EventID, Mailbox: c.Mailbox, Start: c.Start, End: c.End, Options: c.Options,
 	}, nil
 }
 

@@ -134,6 +134,7 @@ func (s *Sandbox) routes() http.Handler {
 	mux.Handle("/sandbox/graph/", http.StripPrefix("/sandbox/graph", s.Graph.Handler()))
 	mux.HandleFunc("POST /sandbox/token", s.token)
 	mux.HandleFunc("GET /sandbox/mailboxes/{upn}/events", s.mailboxEvents)
+	s.controlRoutes(mux) // faults.go
 	return mux
 }
 

@@ -36,6 +36,10 @@ type Event struct {
 	Organizer    Attendee
 	WebLink      string
 	IsCancelled  bool
+	// Type is Graph's event type (singleInstance, occurrence, exception,
+	// seriesMaster); an occurrence's body belongs to SeriesMasterID.
+	Type           string
+	SeriesMasterID string
 }
 
 // EventPatch changes some fields of an event; nil fields stay as they are.

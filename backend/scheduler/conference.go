@@ -29,6 +29,9 @@ type MeetingOptions struct {
 	PhoneBypass   bool     `json:"phoneBypass"`
 	Presenters    string   `json:"presenters"`
 	PresenterList []string `json:"presenterList,omitempty"` // addresses, sealed at rest with the record
+	// DialInRegion, when set, limits the dial-in numbers in the join
+	// information to that region's.
+	DialInRegion string `json:"dialInRegion,omitempty"`
 }
 
 // MaxPresenters bounds a named presenter list: options are sealed into the

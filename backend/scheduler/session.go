@@ -18,6 +18,9 @@ type Session struct {
 	Roles []string `json:"roles,omitempty"`
 	// CSRF is the per-session anti-forgery token (web sessions only).
 	CSRF string `json:"csrf,omitempty"`
+	// Token is the sealed access token of the web sign-in, the assertion
+	// for on-behalf-of (web sessions only).
+	Token []byte `json:"token,omitempty"`
 }
 
 // SessionStore keeps sessions under opaque IDs with a sliding idle timeout.

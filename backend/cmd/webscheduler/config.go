@@ -3,12 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/webscheduler/webscheduler/backend/qoe"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/webscheduler/webscheduler/backend/httpapi"
 	"github.com/webscheduler/webscheduler/backend/secret"
 )
 
@@ -30,8 +35,17 @@ type config struct {
 	Provider       string
 	SettingsPath   string
 	QoEDatabaseURL string
-	Sandbox        bool
-	LogLevel       slog.Level
+	// Call quality (QoE), used only with QoEDatabaseURL.
+	QoESIPAddr          string
+	QoESIPAllow         []netip.Prefix
+	QoEIngestKey        string
+	QoERetention        time.Duration
+	QoETruncateIPs      bool
+	QoETeams            bool
+	QoETeamsClientState string
+	Sandbox             bool
+	LogLevel            slog.Level
+	RateLimits          httpapi.RateLimits
 }
 
 // configError lists every problem found, so one start shows them all.
@@ -178,6 +192,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if !c.Sandbox && c.Provider != "teams" && c.SettingsPath == "" {
 		bad("WEBSCHEDULER_SETTINGS is required with the template provider outside sandbox mode (join URL template, dial-in numbers)")
 	}
+	c.RateLimits = httpapi.DefaultRateLimits
+	for _, l := range []struct {
+		name string
+		into *int
+	}{{"RATE_LIMIT_IP", &c.RateLimits.PerIP}, {"RATE_LIMIT_USER", &c.RateLimits.PerUser}} {
+		if v := get(l.name, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				bad("WEBSCHEDULER_%s must be a number of requests per minute (0 turns the limit off), got %q", l.name, v)
+			}
+			*l.into = n
+		}
+	}
+	loadQoE(&c, get, bad)
 	if c.QoEDatabaseURL != "" {
 		if u, err := url.Parse(c.QoEDatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			bad("WEBSCHEDULER_QOE_DATABASE_URL must be a postgres:// URL")
@@ -241,8 +269,65 @@ func (c config) logAttrs() []any {
 		"authority_host", c.AuthorityHost, "graph_url", c.GraphURL,
 		"redis_url", redactURL(c.RedisURL), "encryption_key", keyState,
 		"provider", c.Provider, "settings", c.SettingsPath,
-		"qoe_database_url", redactURL(c.QoEDatabaseURL), "log_level", c.LogLevel.String(),
+		"qoe_database_url", redactURL(c.QoEDatabaseURL), "qoe_sip_addr", c.QoESIPAddr, "qoe_ingest_key", mask(c.QoEIngestKey),
+		"qoe_retention", c.QoERetention.String(), "qoe_truncate_ips", c.QoETruncateIPs, "qoe_teams", c.QoETeams,
+		"qoe_teams_client_state", mask(c.QoETeamsClientState), "log_level", c.LogLevel.String(),
+		"rate_limit_ip", c.RateLimits.PerIP, "rate_limit_user", c.RateLimits.PerUser,
 	}
 }
 
 var errUsage = errors.New("usage")
+
+// loadQoE reads the call-quality settings; they need the database URL.
+func loadQoE(c *config, get func(name, def string) string, bad func(format string, args ...any)) {
+	c.QoESIPAddr, c.QoEIngestKey = get("QOE_SIP_ADDR", ""), get("QOE_INGEST_KEY", "")
+	c.QoETeamsClientState = get("QOE_TEAMS_CLIENT_STATE", "")
+	if r, err := qoe.ParseRetention(get("QOE_RETENTION", "90d")); err != nil {
+		bad("WEBSCHEDULER_QOE_RETENTION: %v", err)
+	} else {
+		c.QoERetention = r
+	}
+	for _, p := range strings.Split(get("QOE_SIP_ALLOW", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(p); err == nil {
+			p = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			bad("WEBSCHEDULER_QOE_SIP_ALLOW: %q is not an address or CIDR prefix", p)
+			continue
+		}
+		c.QoESIPAllow = append(c.QoESIPAllow, pfx.Masked())
+	}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"QOE_TRUNCATE_IPS", &c.QoETruncateIPs}, {"QOE_TEAMS", &c.QoETeams}} {
+		switch v := get(f.name, "0"); v {
+		case "0", "false":
+		case "1", "true":
+			*f.dst = true
+		default:
+			bad("WEBSCHEDULER_%s must be 1 or 0, got %q", f.name, v)
+		}
+	}
+	if c.QoESIPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.QoESIPAddr); err != nil {
+			bad("WEBSCHEDULER_QOE_SIP_ADDR %q is not host:port", c.QoESIPAddr)
+		}
+	}
+	if k := c.QoEIngestKey; k != "" && len(k) < 16 {
+		bad("WEBSCHEDULER_QOE_INGEST_KEY must be at least 16 characters")
+	}
+	if c.QoEDatabaseURL == "" && (c.QoESIPAddr != "" || c.QoEIngestKey != "" || c.QoETeams) {
+		bad("WEBSCHEDULER_QOE_SIP_ADDR, _INGEST_KEY and _TEAMS need WEBSCHEDULER_QOE_DATABASE_URL")
+	}
+	if c.QoETeams && !strings.HasPrefix(c.PublicURL, "https://") {
+		bad("WEBSCHEDULER_QOE_TEAMS needs an https WEBSCHEDULER_PUBLIC_URL (Graph notifies only https)")
+	}
+	if c.QoETeams && len(c.QoETeamsClientState) > 128 {
+		bad("WEBSCHEDULER_QOE_TEAMS_CLIENT_STATE may not exceed 128 characters")
+	}
+}

@@ -35,6 +35,8 @@ commands:
   manifest  print the add-in manifest for this deployment
             (-json for the unified manifest; uses WEBSCHEDULER_PUBLIC_URL
             and WEBSCHEDULER_CLIENT_ID)
+  refresh   bring the join information of future meetings up to date
+            (--dry-run, --csv FILE, --mailboxes, --resume JOB; -h for more)
   version   print the version
 
 Configuration comes from WEBSCHEDULER_* environment variables; see README.md.`
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		_, err = stdout.Write(body)
 		return err
+	case "refresh":
+		return runRefresh(ctx, args[1:], getenv, stdout)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "webscheduler", version)
 		return err

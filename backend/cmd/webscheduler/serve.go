@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/webscheduler/webscheduler/addin"
+	"github.com/webscheduler/webscheduler/backend/qoe"
 	"github.com/webscheduler/webscheduler/manifest"
 	"io"
 	"log/slog"
@@ -24,14 +25,15 @@ import (
 	"github.com/webscheduler/webscheduler/backend/graph"
 	"github.com/webscheduler/webscheduler/backend/httpapi"
 	"github.com/webscheduler/webscheduler/backend/inmem"
-	"github.com/webscheduler/webscheduler/backend/joininfo"
 	"github.com/webscheduler/webscheduler/backend/meeting"
 	"github.com/webscheduler/webscheduler/backend/redisstore"
+	"github.com/webscheduler/webscheduler/backend/refresh"
 	"github.com/webscheduler/webscheduler/backend/sandbox"
 	"github.com/webscheduler/webscheduler/backend/sandbox/emugraph"
 	"github.com/webscheduler/webscheduler/backend/scheduler"
 	"github.com/webscheduler/webscheduler/backend/secret"
 	"github.com/webscheduler/webscheduler/backend/session"
+	"github.com/webscheduler/webscheduler/backend/tracking"
 )
 
 // shutdownGrace is how long in-flight requests may take after SIGTERM.
@@ -44,6 +46,7 @@ type stores interface {
 	scheduler.ConferenceStore
 	scheduler.IdempotencyStore
 	scheduler.Pinger
+	scheduler.RateLimiter
 }
 
 // instance is a running service; tests start one in-process.
@@ -55,6 +58,7 @@ type instance struct {
 	stores  stores
 	server  *httpapi.Server
 	closers []func() error
+	admin   adminParts
 }
 
 // testHooks let in-process tests isolate shared state.
@@ -63,6 +67,15 @@ type testHooks struct {
 	listener    net.Listener
 	graphSpec   *openapi3.T // validate the emulated Graph against the oracle
 	extraUsers  []sandbox.User
+	// egress wraps the one transport every outbound HTTP client is built
+	// on, so the privacy tests can record where the service reaches.
+	egress func(*http.Transport) http.RoundTripper
+	// sandbox, when set, is used instead of starting one: instances that
+	// share it share one tenant (the scale-out tests).
+	sandbox *sandbox.Sandbox
+	// tuneAdmin adjusts the refresh engine and change tracker (shorter
+	// leases and intervals in tests).
+	tuneAdmin func(*refresh.Engine, *tracking.Tracker)
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -110,17 +123,20 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 
 	authority, graphURL, tenant := cfg.AuthorityHost, cfg.GraphURL, cfg.TenantID
 	creds := entra.Credentials{ClientID: cfg.ClientID, Secret: cfg.ClientSecret}
-	var transport *http.Transport
+	var base *http.Transport
 	if cfg.Sandbox && cfg.TenantID == "" {
-		sb, err := sandbox.Start(sandbox.Options{PublicURL: cfg.PublicURL, ExtraUsers: hooks.extraUsers, Graph: emugraph.Options{Spec: hooks.graphSpec}})
-		if err != nil {
-			return nil, fmt.Errorf("starting sandbox: %w", err)
+		sb := hooks.sandbox
+		if sb == nil {
+			if sb, err = sandbox.Start(sandbox.Options{PublicURL: cfg.PublicURL, ExtraUsers: hooks.extraUsers, Graph: emugraph.Options{Spec: hooks.graphSpec}}); err != nil {
+				return nil, fmt.Errorf("starting sandbox: %w", err)
+			}
+			in.closers = append(in.closers, sb.Close)
 		}
 		in.sandbox = sb
-		in.closers = append(in.closers, sb.Close)
 		authority, graphURL, tenant = sb.AuthorityHost, sb.GraphURL, sandbox.TenantID
 		creds = entra.Credentials{ClientID: sandbox.ClientID, Secret: sb.ClientSecret}
-		transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.TLS.Roots, MinVersion: tls.VersionTLS12}}
+		base = http.DefaultTransport.(*http.Transport).Clone() // as for a real tenant: HTTP/2, timeouts
+		base.TLSClientConfig = &tls.Config{RootCAs: sb.TLS.Roots, MinVersion: tls.VersionTLS12}
 		log.Warn("SANDBOX MODE: emulated Entra ID and Graph, in-memory state unless WEBSCHEDULER_REDIS_URL is set; no real tenant is reached",
 			"entra", authority, "graph", graphURL, "public_url", cfg.PublicURL)
 	} else if cfg.ClientCert != "" {
@@ -129,15 +145,23 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 			return nil, configError{fmt.Sprintf("WEBSCHEDULER_CLIENT_CERT: %v", err)}
 		}
 	}
-	if transport == nil {
-		transport = http.DefaultTransport.(*http.Transport).Clone()
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	// Nearly every request goes to one host (Graph): keep idle connections
+	// for concurrent requests, or each one past the default two pays a new
+	// TLS handshake (bench/README.md).
+	base.MaxIdleConnsPerHost = 100
+	var transport http.RoundTripper = base
+	if hooks.egress != nil {
+		transport = hooks.egress(base)
 	}
 
 	validator := entra.NewValidator(entra.ValidatorConfig{
 		AuthorityHost: authority, Tenant: tenant, AllowedTenants: cfg.AllowedTenants, ClientID: creds.ClientID,
 		HTTPClient: &http.Client{Transport: transport, Timeout: 10 * time.Second},
 	})
-	obo := &entra.OnBehalfOf{AuthorityHost: authority, Tenant: tenant, Creds: creds, Transport: &http.Client{Transport: transport}, Cache: in.stores, Box: box}
+	obo := &entra.OnBehalfOf{AuthorityHost: authority, Tenant: tenant, Creds: creds, Transport: &http.Client{Transport: transport, Timeout: 30 * time.Second}, Cache: in.stores, Box: box}
 	metrics := httpapi.NewMetrics()
 	gc, err := graph.New(graph.Config{BaseURL: graphURL, Credential: entra.UserCredential{OBO: obo}, Transport: transport, OnRequest: metrics.ObserveGraph})
 	if err != nil {
@@ -148,11 +172,17 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 		in.close()
 		return nil, err
 	}
-	var provider scheduler.Provider = conferencing.NewTemplate(settings, box)
-	if providerName == conferencing.ProviderTeams {
-		provider = conferencing.NewTeams(settings, gc, box)
+	adm, err := startAdmin(ctx, adminWiring{
+		base: settings, provider: providerName, box: box, stores: in.stores, admin: adminStoresFor(in.stores), meetings: gc,
+		graphURL: graphURL, authority: authority, tenant: tenant, creds: creds, transport: transport, tune: hooks.tuneAdmin,
+	}, log)
+	if err != nil {
+		in.close()
+		return nil, err
 	}
-	var signIn httpapi.WebSignIn
+	in.closers = append(in.closers, adm.stop)
+	in.admin = adm
+	var signIn, pageSignIn httpapi.WebSignIn
 	if creds.Secret != "" {
 		sc := entra.WebSignInConfig{
 			AuthorityHost: authority, Tenant: tenant, ClientID: creds.ClientID, ClientSecret: creds.Secret,
@@ -163,27 +193,47 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 			sc.BrowserAuthURL = cfg.PublicURL + "/sandbox/entra/" + sandbox.TenantID + "/oauth2/v2.0/authorize"
 		}
 		signIn = entra.NewWebSignIn(sc)
+		sc.RedirectURL = cfg.PublicURL + "/auth/callback" // the Web Scheduler page
+		pageSignIn = entra.NewWebSignIn(sc)
 	}
+	qoeSvc, err := startQoE(ctx, cfg, log, authority, tenant, graphURL, creds, transport)
+	if err != nil {
+		in.close()
+		return nil, err
+	}
+	in.closers = append(in.closers, func() error { qoeSvc.Close(); return nil })
 	deps := httpapi.Deps{
-		Logger:    log,
-		Validator: validator,
-		Sessions:  &session.Manager{Store: in.stores, Box: box, Directory: gc},
+		QoE:          qoeSvc.Handler(),
+		QoEOpenPaths: []string{qoe.IngestPath, qoe.TeamsPath},
+		Logger:       log,
+		Validator:    validator,
+		Sessions:     &session.Manager{Store: in.stores, Box: box, Directory: gc},
 		Meetings: &meeting.Service{
-			Conferences: in.stores, Idempotency: in.stores, Provider: provider, Calendar: gc,
-			Templates: joininfo.DefaultTemplates(), Box: box,
+			Conferences: in.stores, Idempotency: in.stores, Provider: adm.provider, Calendar: gc,
+			Templates: adm.settings, Users: gc, Box: box,
 		},
-		Jitsi:   conferencing.NewJitsiDirectory(in.stores, settings),
-		DialIn:  dialInNumbers(settings),
-		Addin:   addin.Files,
-		SignIn:  signIn,
-		Box:     box,
-		AutoAdd: settings.AutoAdd,
+		Jitsi:      adm.jitsi,
+		DialIn:     dialInNumbers(settings),
+		Addin:      addin.Files,
+		SignIn:     signIn,
+		PageSignIn: pageSignIn,
+		People:     gc,
+		Box:        box,
+		AutoAdd:    settings.AutoAdd,
 		Manifest: func(kind string) ([]byte, error) {
 			return generateManifest(kind, cfg.PublicURL, creds.ClientID)
 		},
 		Metrics:   metrics,
 		Ready:     []scheduler.Pinger{in.stores},
 		PublicURL: cfg.PublicURL,
+
+		// Counters share the session store: Redis across replicas.
+		RateLimiter: in.stores,
+		RateLimits:  cfg.RateLimits,
+
+		Settings: adm.settings,
+		Refresh:  adm.refresh,
+		Changes:  adm.tracker,
 	}
 	if in.sandbox != nil {
 		deps.Sandbox = in.sandbox.Handler()
@@ -330,4 +380,49 @@ func hostOf(origin string) string {
 		return ""
 	}
 	return u.Host
+}
+
+// startQoE opens call-quality collection when WEBSCHEDULER_QOE_DATABASE_URL
+// is set; otherwise it returns a nil *qoe.Service, whose handler answers 404
+// and which receives and stores nothing.
+func startQoE(ctx context.Context, cfg config, log *slog.Logger, authority, tenant, graphURL string,
+	creds entra.Credentials, transport http.RoundTripper) (*qoe.Service, error) {
+	if cfg.QoEDatabaseURL == "" {
+		return nil, nil
+	}
+	o := qoe.Options{Logger: log.With("component", "qoe"), IngestKey: cfg.QoEIngestKey,
+		Retention: cfg.QoERetention, TruncateIPs: cfg.QoETruncateIPs, SIPAllow: cfg.QoESIPAllow}
+	if cfg.QoETeams {
+		hc := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+		cred, err := entra.AppCredential(authority, tenant, creds, hc)
+		if err != nil {
+			return nil, fmt.Errorf("QoE Teams credential: %w", err)
+		}
+		o.Teams = &qoe.TeamsOptions{Graph: qoe.NewGraphClient(graphURL, cred, hc),
+			NotificationURL: strings.TrimRight(cfg.PublicURL, "/") + "/api/v1/admin/qoe" + qoe.TeamsPath,
+			ClientState:     cfg.QoETeamsClientState}
+	}
+	svc, err := qoe.Open(ctx, cfg.QoEDatabaseURL, o)
+	if err != nil {
+		return nil, fmt.Errorf("QoE: %w", err)
+	}
+	if cfg.QoESIPAddr != "" {
+		udp, err := net.ListenPacket("udp", cfg.QoESIPAddr)
+		if err != nil {
+			svc.Close()
+			return nil, fmt.Errorf("WEBSCHEDULER_QOE_SIP_ADDR: %w", err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err != nil {
+			udp.Close()
+			svc.Close()
+			return nil, fmt.Errorf("WEBSCHEDULER_QOE_SIP_ADDR: %w", err)
+		}
+		go func() { // returns when svc.Close runs at shutdown
+			if err := svc.ServeSIP(context.Background(), udp, tcp); err != nil {
+				log.Error("qoe sip stopped", "err", err.Error())
+			}
+		}()
+	}
+	return svc, nil
 }

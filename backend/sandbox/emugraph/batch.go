@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // JSON batching (POST /$batch), as shown by the docs example in
@@ -52,23 +53,44 @@ func (c *call) batch() {
 		c.fail(aerr)
 		return
 	}
+	// As in Graph, requests run concurrently, each once those it dependsOn
+	// have finished: several requests for one mailbox in one batch meet
+	// its concurrency limit (throttle.go) as they would in Exchange.
+	var mu sync.Mutex
 	status := map[string]int{}
+	finished := map[string]chan struct{}{}
+	for _, it := range req.Requests {
+		finished[it.ID] = make(chan struct{})
+	}
 	responses := make([]any, len(req.Requests))
+	var wg sync.WaitGroup
 	for _, i := range order {
 		it := req.Requests[i]
-		rec := newRecorder(c.r)
-		sub, aerr := c.subRequest(it)
-		switch {
-		case slices.ContainsFunc(it.DependsOn, func(d string) bool { return status[d] >= 400 }):
-			c.s.writeError(rec, errorf(http.StatusFailedDependency, "FailedDependency", "The request depends on a request of the batch that failed."))
-		case aerr != nil:
-			c.s.writeError(rec, aerr)
-		default:
-			rec = c.s.dispatch(sub)
-		}
-		status[it.ID] = rec.status
-		responses[i] = batchResponse(it.ID, rec)
+		wg.Go(func() {
+			defer close(finished[it.ID])
+			for _, d := range it.DependsOn {
+				<-finished[d]
+			}
+			mu.Lock()
+			failed := slices.ContainsFunc(it.DependsOn, func(d string) bool { return status[d] >= 400 })
+			mu.Unlock()
+			rec := newRecorder(c.r)
+			sub, aerr := c.subRequest(it)
+			switch {
+			case failed:
+				c.s.writeError(rec, errorf(http.StatusFailedDependency, "FailedDependency", "The request depends on a request of the batch that failed."))
+			case aerr != nil:
+				c.s.writeError(rec, aerr)
+			default:
+				rec = c.s.dispatch(sub)
+			}
+			mu.Lock()
+			status[it.ID] = rec.status
+			mu.Unlock()
+			responses[i] = batchResponse(it.ID, rec)
+		})
 	}
+	wg.Wait()
 	c.reply(http.StatusOK, map[string]any{"responses": responses})
 }
 

@@ -108,6 +108,12 @@ type Options struct {
 	// RewriteHTML is how "Exchange" stores an HTML body sent by a client;
 	// nil means ExchangeHTML.
 	RewriteHTML func(string) string
+	// NotificationClient calls subscribers' notification URLs; nil means
+	// http.DefaultClient.
+	NotificationClient *http.Client
+	// MailboxLimits throttles requests per mailbox as Graph does (see
+	// throttle.go); the zero value limits nothing.
+	MailboxLimits MailboxLimits
 }
 
 // Server is an emulated Graph tenant. It is safe for concurrent use.
@@ -123,6 +129,8 @@ type Server struct {
 	mu        sync.Mutex
 	mailboxes map[string]*mailbox // by user ID
 	invalid   []string            // responses that failed the schema
+	comms     *comms              // call records and subscriptions (own lock)
+	limits    *limiter            // per-mailbox throttling (own lock)
 }
 
 // mailbox holds one user's calendar and online meetings.
@@ -143,6 +151,8 @@ func New(o Options) (*Server, error) {
 		now:       o.Now,
 		rewrite:   o.RewriteHTML,
 		mailboxes: map[string]*mailbox{},
+		comms:     newComms(o.NotificationClient),
+		limits:    newLimiter(o.MailboxLimits),
 	}
 	if s.faults == nil {
 		s.faults = fault.New()
@@ -281,6 +291,7 @@ type routeTable struct {
 func newRouteTable() *routeTable {
 	list := &route{name: RouteEventsList, spec: true, access: accessCalendarRead, handle: (*call).listEvents}
 	create := &route{name: RouteEventsCreate, spec: true, access: accessCalendarWrite, handle: (*call).createEvent}
+	deltaRoute := map[string]*route{http.MethodGet: {name: RouteCalendarDelta, access: accessCalendarRead, handle: (*call).calendarDelta}}
 	return &routeTable{
 		me:    &route{name: RouteMe, spec: true, access: accessUser, handle: (*call).getUser},
 		user:  &route{name: RouteUsersGet, spec: true, access: accessUser, handle: (*call).getUser},
@@ -300,6 +311,8 @@ func newRouteTable() *routeTable {
 			{"calendarView", map[string]*route{
 				http.MethodGet: {name: RouteCalendarView, spec: true, access: accessCalendarRead, handle: (*call).calendarView},
 			}},
+			{"calendarView/delta", deltaRoute},
+			{"calendarView/delta()", deltaRoute}, // the SDK's spelling of the function
 			{"mailboxSettings", map[string]*route{
 				http.MethodGet: {name: RouteMailbox, access: accessSettings, handle: (*call).mailboxSettings},
 			}},
@@ -334,6 +347,8 @@ func (rt *routeTable) resolve(method, path string) (*match, *apiError) {
 		return m.allow(method, map[string]*route{http.MethodGet: rt.users})
 	case strings.EqualFold(segs[0], "users") && segs[1] != "":
 		m.user, prefix, segs = segs[1], "/users/"+url.PathEscape(segs[1]), segs[2:]
+	case strings.EqualFold(segs[0], "communications") || strings.EqualFold(segs[0], "subscriptions"):
+		return resolveTenant(method, segs)
 	default:
 		return nil, segmentError(segs[0])
 	}
@@ -403,6 +418,13 @@ func (s *Server) dispatch(r *http.Request) *recorder {
 	serve := func(w http.ResponseWriter, r *http.Request) {
 		in = s.serve(w, r, m)
 	}
+	release, retryAfter, aerr := s.admit(r, m)
+	if aerr != nil {
+		s.throttled(rec, retryAfter, aerr)
+		s.checkErrorBody(r, rec)
+		return rec
+	}
+	defer release()
 	s.faults.Wrap(m.route.name, http.HandlerFunc(serve), s.writeFault).ServeHTTP(rec, r)
 	if rec.status == 0 {
 		rec.status = http.StatusOK

@@ -152,7 +152,7 @@ func parseUserFilter(s string) (func(*User) bool, bool) {
 // listUsers serves GET /users, which the spec subset does not cover: the
 // query is checked by hand and each user against the spec's user schema.
 func (c *call) listUsers() {
-	if !c.allowQuery("$filter", "$select", "$top") {
+	if !c.allowQuery("$filter", "$select", "$top", "$skiptoken") {
 		return
 	}
 	q := c.r.URL.Query()
@@ -177,10 +177,18 @@ func (c *call) listUsers() {
 	if !ok {
 		return
 	}
-	values := []any{}
+	skip, ok := skipToken(q)
+	if !ok {
+		c.fail(errorf(http.StatusBadRequest, "Request_BadRequest", "Invalid $skiptoken."))
+		return
+	}
+	values, matched := []any{}, 0
 	for i := range c.s.users {
-		if u := &c.s.users[i]; match(u) && len(values) < top {
-			values = append(values, selectUser(u, sel))
+		if u := &c.s.users[i]; match(u) {
+			if matched >= skip && len(values) < top {
+				values = append(values, selectUser(u, sel))
+			}
+			matched++
 		}
 	}
 	if !c.conform("microsoft.graph.user", values...) {
@@ -190,7 +198,11 @@ func (c *call) listUsers() {
 	if sel != nil {
 		ctx += "(" + strings.Join(sel, ",") + ")"
 	}
-	c.reply(http.StatusOK, map[string]any{"@odata.context": ctx, "value": values})
+	out := map[string]any{"@odata.context": ctx, "value": values}
+	if matched > skip+len(values) {
+		out["@odata.nextLink"] = skipTokenLink(c.root, c.r, skip+len(values))
+	}
+	c.reply(http.StatusOK, out)
 }
 
 // mailboxSettings serves GET .../mailboxSettings, which the spec subset does

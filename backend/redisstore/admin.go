@@ -89,49 +89,16 @@ func (s *Store) SaveSettings(ctx context.Context, doc []byte, prev int64) (int64
 	return v, nil
 }
 
-// maxAudit bounds the audit log whatever its retention.
-const maxAudit = 10000
-
 func (s *Store) auditKey() string { return s.prefix + "audit" }
 
 // AppendAudit adds e and drops entries older than retention.
 func (s *Store) AppendAudit(ctx context.Context, e scheduler.AuditEntry, retention time.Duration) error {
-	if err := positive(retention); err != nil {
-		return err
-	}
-	v, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	key := s.auditKey()
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, key, redis.Z{Score: float64(e.Time.UnixMilli()), Member: v})
-		p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(e.Time.Add(-retention).UnixMilli(), 10))
-		p.ZRemRangeByRank(ctx, key, 0, -maxAudit-1)
-		p.PExpire(ctx, key, retention)
-		return nil
-	})
-	if err != nil {
-		return storeError("append audit", err)
-	}
-	return nil
+	return appendLog(ctx, s, s.auditKey(), "audit entry", e.Time, e, retention)
 }
 
 // Audit returns up to limit entries, newest first.
 func (s *Store) Audit(ctx context.Context, limit int) ([]scheduler.AuditEntry, error) {
-	vals, err := s.c.ZRevRange(ctx, s.auditKey(), 0, int64(limit)-1).Result()
-	if err != nil {
-		return nil, storeError("read audit", err)
-	}
-	out := make([]scheduler.AuditEntry, 0, len(vals))
-	for _, v := range vals {
-		var e scheduler.AuditEntry
-		if err := decode("audit entry", []byte(v), &e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+	return newestLog[scheduler.AuditEntry](ctx, s, s.auditKey(), "audit entry", limit)
 }
 
 func (s *Store) jobKey(id, part string) string {

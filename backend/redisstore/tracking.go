@@ -3,10 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/webscheduler/webscheduler/backend/scheduler"
 )
@@ -48,42 +45,12 @@ func (s *Store) SaveTracked(ctx context.Context, mailboxID string, st scheduler.
 
 // AddFlag records a change flag and drops those older than retention.
 func (s *Store) AddFlag(ctx context.Context, f scheduler.ChangeFlag, retention time.Duration) error {
-	if err := positive(retention); err != nil {
-		return err
-	}
-	v, err := json.Marshal(f)
-	if err != nil {
-		return err
-	}
-	key := s.trackKey("flags")
-	_, err = s.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, key, redis.Z{Score: float64(f.Time.UnixMilli()), Member: v})
-		p.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(f.Time.Add(-retention).UnixMilli(), 10))
-		p.ZRemRangeByRank(ctx, key, 0, -maxAudit-1)
-		p.PExpire(ctx, key, retention)
-		return nil
-	})
-	if err != nil {
-		return storeError("add change flag", err)
-	}
-	return nil
+	return appendLog(ctx, s, s.trackKey("flags"), "change flag", f.Time, f, retention)
 }
 
 // Flags returns up to limit flags, newest first.
 func (s *Store) Flags(ctx context.Context, limit int) ([]scheduler.ChangeFlag, error) {
-	vals, err := s.c.ZRevRange(ctx, s.trackKey("flags"), 0, int64(limit)-1).Result()
-	if err != nil {
-		return nil, storeError("read change flags", err)
-	}
-	out := make([]scheduler.ChangeFlag, 0, len(vals))
-	for _, v := range vals {
-		var f scheduler.ChangeFlag
-		if err := decode("change flag", []byte(v), &f); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, nil
+	return newestLog[scheduler.ChangeFlag](ctx, s, s.trackKey("flags"), "change flag", limit)
 }
 
 // TrackLease takes a free lease with SET NX PX, or renews the caller's own.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -101,31 +100,7 @@ func newTenant(t *testing.T, public string, users []sandbox.User, counter *write
 // startOn runs an instance on ln with hooks (its sandbox included).
 func startOn(t *testing.T, ln net.Listener, env map[string]string, hooks testHooks) *harness {
 	t.Helper()
-	if env == nil {
-		env = map[string]string{}
-	}
-	env["WEBSCHEDULER_ADDR"] = ln.Addr().String()
-	env["WEBSCHEDULER_PUBLIC_URL"] = "http://" + ln.Addr().String()
-	env["WEBSCHEDULER_LOG_LEVEL"] = "debug"
-	cfg, err := loadConfig(envOf(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks.listener = ln
-	logs := &syncBuffer{}
-	in, err := start(t.Context(), cfg, newLogger(logs, slog.LevelDebug), hooks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := in.shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if errs := in.sandbox.Graph.ValidationErrors(); len(errs) > 0 {
-			t.Errorf("the emulated Graph answered outside Graph's schema: %v", errs)
-		}
-	})
-	return &harness{t: t, in: in, base: "http://" + ln.Addr().String(), logs: logs}
+	return launch(t, ln, "http", env, hooks)
 }
 
 func listen(t *testing.T) net.Listener {

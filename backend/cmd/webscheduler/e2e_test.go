@@ -66,25 +66,33 @@ func startSandboxWith(t *testing.T, env map[string]string, hooks testHooks) *har
 	if err != nil {
 		t.Fatal(err)
 	}
+	return launch(t, ln, "http", env, hooks)
+}
+
+// launch runs the real service in-process on ln, reached over scheme, and
+// shuts it down when the test ends, failing the test if the emulated Graph
+// ever answered outside Graph's schema.
+func launch(t *testing.T, ln net.Listener, scheme string, env map[string]string, hooks testHooks) *harness {
+	t.Helper()
 	if env == nil {
 		env = map[string]string{}
 	}
 	env["WEBSCHEDULER_ADDR"] = ln.Addr().String()
-	env["WEBSCHEDULER_PUBLIC_URL"] = "http://" + ln.Addr().String()
-	env["WEBSCHEDULER_LOG_LEVEL"] = "debug"
+	env["WEBSCHEDULER_PUBLIC_URL"] = scheme + "://" + ln.Addr().String()
+	env["WEBSCHEDULER_LOG_LEVEL"] = "debug" // the most the log can ever say
 	cfg, err := loadConfig(envOf(env))
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
 	hooks.listener = ln
-	if d := oracle.Dir(); d != "" {
+	if d := oracle.Dir(); d == "" {
+		t.Log("oracles absent: the emulated Graph does not validate against Graph's schema in this run")
+	} else if hooks.sandbox == nil {
 		if hooks.graphSpec, err = emugraph.LoadSpec(d + "/graph-openapi-subset.yaml"); err != nil {
 			t.Fatal(err)
 		}
-	} else {
-		t.Log("oracles absent: the emulated Graph does not validate against Graph's schema in this run")
 	}
+	logs := &syncBuffer{}
 	in, err := start(t.Context(), cfg, newLogger(logs, slog.LevelDebug), hooks)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +105,7 @@ func startSandboxWith(t *testing.T, env map[string]string, hooks testHooks) *har
 			t.Errorf("the emulated Graph answered outside Graph's schema: %v", errs)
 		}
 	})
-	return &harness{t: t, in: in, base: "http://" + ln.Addr().String(), logs: logs}
+	return &harness{t: t, in: in, base: scheme + "://" + ln.Addr().String(), logs: logs}
 }
 
 func (h *harness) token(upn string) string {

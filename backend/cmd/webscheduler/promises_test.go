@@ -40,7 +40,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"math/big"
 	"net"
@@ -61,10 +60,8 @@ import (
 
 	"github.com/webscheduler/webscheduler/backend/httpapi"
 	"github.com/webscheduler/webscheduler/backend/joininfo"
-	"github.com/webscheduler/webscheduler/backend/oracle"
 	"github.com/webscheduler/webscheduler/backend/refresh"
 	"github.com/webscheduler/webscheduler/backend/sandbox"
-	"github.com/webscheduler/webscheduler/backend/sandbox/emugraph"
 	"github.com/webscheduler/webscheduler/backend/tracking"
 )
 
@@ -178,33 +175,7 @@ func startSuite(t *testing.T, o suiteOptions) *suite {
 		env["WEBSCHEDULER_REDIS_URL"] = redisURL
 		env["WEBSCHEDULER_ENCRYPTION_KEY"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 	}
-	env["WEBSCHEDULER_ADDR"] = ln.Addr().String()
-	env["WEBSCHEDULER_PUBLIC_URL"] = scheme + "://" + ln.Addr().String()
-	env["WEBSCHEDULER_LOG_LEVEL"] = "debug" // the most the log can ever say
-	cfg, err := loadConfig(envOf(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := oracle.Dir(); d != "" {
-		if hooks.graphSpec, err = emugraph.LoadSpec(d + "/graph-openapi-subset.yaml"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logs := &syncBuffer{}
-	in, err := start(t.Context(), cfg, newLogger(logs, slog.LevelDebug), hooks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := in.shutdown(); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if errs := in.sandbox.Graph.ValidationErrors(); len(errs) > 0 {
-			t.Errorf("the emulated Graph answered outside Graph's schema: %v", errs)
-		}
-	})
-	base := scheme + "://" + ln.Addr().String()
-	s.h = &harness{t: t, in: in, base: base, logs: logs}
+	s.h = launch(t, ln, scheme, env, hooks)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
 	s.client = &http.Client{Transport: recorder{next: tr, log: s.seen, secrets: s.secrets}, Timeout: 60 * time.Second}
 	return s
@@ -627,6 +598,9 @@ func (s *suite) checkStore(t *testing.T) {
 		ttl, err := s.rc.PTTL(ctx, k).Result()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ttl == -2 { // Redis: no such key. A lease released since the scan keeps nothing.
+			continue
 		}
 		switch max := inventory[i].maxLife; {
 		case max == 0 && ttl > 0:

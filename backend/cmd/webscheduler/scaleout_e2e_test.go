@@ -255,7 +255,9 @@ func TestRefreshCommand(t *testing.T) {
 	counter.reset()
 	ctx, cancel := context.WithCancel(t.Context())
 	var once sync.Once
-	sb.Graph.Faults().Set(emugraph.RouteBatch, fault.Fault{Delay: 50 * time.Millisecond})
+	// Slow batches, so that the kill below lands mid-run even on a loaded
+	// machine where the watcher wakes late.
+	sb.Graph.Faults().Set(emugraph.RouteBatch, fault.Fault{Delay: 500 * time.Millisecond})
 	go func() {
 		for ctx.Err() == nil {
 			if sb.Graph.Faults().Hits(emugraph.RouteBatch) > 0 {

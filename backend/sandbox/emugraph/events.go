@@ -246,12 +246,8 @@ func (c *call) updateEvent() {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	mb := c.mailbox()
-	i, aerr := mb.find(c.id)
-	if aerr == nil {
-		aerr = c.ifMatch(mb.events[i])
-	}
-	if aerr != nil {
-		c.fail(aerr)
+	i, ok := c.findToChange(mb)
+	if !ok {
 		return
 	}
 	e := mb.events[i].clone()
@@ -264,6 +260,20 @@ func (c *call) updateEvent() {
 	c.replyEvent(http.StatusOK, e, view{p: parsePrefer(c.r.Header)})
 }
 
+// findToChange finds the addressed event for a change, honouring If-Match;
+// on failure it has answered and returns false. The caller holds s.mu.
+func (c *call) findToChange(mb *mailbox) (int, bool) {
+	i, aerr := mb.find(c.id)
+	if aerr == nil {
+		aerr = c.ifMatch(mb.events[i])
+	}
+	if aerr != nil {
+		c.fail(aerr)
+		return 0, false
+	}
+	return i, true
+}
+
 func (c *call) deleteEvent() {
 	if !c.allowQuery() {
 		return
@@ -271,12 +281,8 @@ func (c *call) deleteEvent() {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	mb := c.mailbox()
-	i, aerr := mb.find(c.id)
-	if aerr == nil {
-		aerr = c.ifMatch(mb.events[i])
-	}
-	if aerr != nil {
-		c.fail(aerr)
+	i, ok := c.findToChange(mb)
+	if !ok {
 		return
 	}
 	mb.events = slices.Delete(mb.events, i, i+1)

@@ -1,10 +1,6 @@
 package httpapi
 
-import (
-	"net/http"
-
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
-)
+import "net/http"
 
 const qoePrefix = "/api/v1/admin/qoe"
 
@@ -16,7 +12,7 @@ func (s *Server) mountQoE() {
 	if s.deps.QoE == nil {
 		return
 	}
-	h := adaptor.HTTPHandler(http.StripPrefix(qoePrefix, s.deps.QoE))
+	h := netHTTP(http.StripPrefix(qoePrefix, s.deps.QoE))
 	for _, p := range s.deps.QoEOpenPaths {
 		s.app.Post(qoePrefix+p, h)
 	}

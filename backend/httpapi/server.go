@@ -122,7 +122,7 @@ func New(d Deps) *Server {
 
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.app.Get("/readyz", s.readyz)
-	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	s.app.Get("/metrics", netHTTP(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 	s.mountStatic()
 	s.app.Get("/", s.home)
 	s.app.Get("/dialin", s.dialIn)
@@ -150,11 +150,11 @@ func New(d Deps) *Server {
 	api.Put("/meetings/:id/calendar", s.writeCalendar)
 
 	if d.Jitsi != nil {
-		s.app.Use("/jitsi", adaptor.HTTPHandler(http.StripPrefix("/jitsi", d.Jitsi)))
+		s.app.Use("/jitsi", netHTTP(http.StripPrefix("/jitsi", d.Jitsi)))
 	}
 
 	if d.Sandbox != nil {
-		s.app.Use("/sandbox", adaptor.HTTPHandler(d.Sandbox))
+		s.app.Use("/sandbox", netHTTP(d.Sandbox))
 		s.app.Get("/join/:id", s.sandboxJoin)
 	}
 	s.app.Use(func(c *fiber.Ctx) error {
@@ -230,4 +230,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// netHTTP serves a net/http handler. The adaptor hands it fasthttp's
+// request context, whose Done channel fasthttp's Shutdown rewrites without
+// synchronisation; any context derived from it (a PostgreSQL or Redis
+// call) watches that channel from another goroutine, a data race at
+// shutdown. The handler gets the request's values without that channel:
+// fasthttp closes it only at shutdown, which waits for requests anyway.
+func netHTTP(h http.Handler) fiber.Handler {
+	return adaptor.HTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	}))
 }

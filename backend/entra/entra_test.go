@@ -8,10 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,11 +269,14 @@ func TestOnBehalfOf(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	box, _ := secret.New(secret.RandomKey())
-	store := inmem.New()
-	obo := &entra.OnBehalfOf{
-		AuthorityHost: e.authority, Tenant: tid, Transport: e.client, Cache: store, Box: box,
-		Creds: entra.Credentials{ClientID: clientID, Secret: secretV},
+	store := &countingCache{TokenCache: inmem.New()}
+	newOBO := func(secret string, cache scheduler.TokenCache) *entra.OnBehalfOf {
+		return &entra.OnBehalfOf{
+			AuthorityHost: e.authority, Tenant: tid, Transport: e.client, Cache: cache, Box: box,
+			Creds: entra.Credentials{ClientID: clientID, Secret: secret},
+		}
 	}
+	obo := newOBO(secretV, store)
 	v := e.validator(tid)
 	ctx := context.Background()
 	p, err := v.Validate(ctx, e.ssoToken(t, userUPN))
@@ -283,10 +290,19 @@ func TestOnBehalfOf(t *testing.T) {
 	if _, err := e.emu.VerifyAccessToken(tok.Token, emuentra.GraphAudience); err != nil {
 		t.Fatalf("OBO token is not a Graph token: %v", err)
 	}
-	// A new SSO token of the same user: served from our cache.
+	// A new SSO token of the same user: served from this process's memory,
+	// without reading the shared cache again.
 	p2, _ := v.Validate(ctx, e.ssoToken(t, userUPN))
+	reads := store.reads.Load()
 	if again, err := obo.Token(ctx, p2); err != nil || again.Token != tok.Token {
 		t.Fatalf("second Token: %v", err)
+	}
+	if store.reads.Load() != reads {
+		t.Fatal("the second Token read the shared cache")
+	}
+	// Another replica: from the shared cache.
+	if other, err := newOBO(secretV, store).Token(ctx, p2); err != nil || other.Token != tok.Token || store.reads.Load() != reads+1 {
+		t.Fatalf("other replica: %v, %d reads", err, store.reads.Load()-reads)
 	}
 	if n := e.emu.Faults().Hits("token"); n != 1 {
 		t.Fatalf("token endpoint hits = %d, want 1", n)
@@ -298,9 +314,7 @@ func TestOnBehalfOf(t *testing.T) {
 		t.Fatalf("no consent: %v", err)
 	}
 	// Wrong secret.
-	bad := *obo
-	bad.Creds.Secret = "wrong"
-	bad.Cache = inmem.New()
+	bad := newOBO("wrong", inmem.New())
 	if _, err := bad.Token(ctx, p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
 		t.Fatalf("wrong secret: %v", err)
 	}
@@ -355,8 +369,105 @@ func TestOnBehalfOfWithCertificate(t *testing.T) {
 	}
 	// Another key with the same certificate is refused.
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	obo.Creds.Key, obo.Cache = other, inmem.New()
-	if _, err := obo.Token(context.Background(), p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
+	wrong := &entra.OnBehalfOf{
+		AuthorityHost: srv.URL + "/", Tenant: tid, Transport: srv.Client(), Cache: inmem.New(), Box: box,
+		Creds: entra.Credentials{ClientID: certClient, Certs: []*x509.Certificate{cert}, Key: other},
+	}
+	if _, err := wrong.Token(context.Background(), p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
 		t.Fatalf("wrong key: %v", err)
 	}
+}
+
+// TestValidatedTokensAreCached: a token validated once is trusted again
+// without parsing or verifying it (counted in allocations, not timed),
+// until it expires or Entra ID's key set changes.
+func TestValidatedTokensAreCached(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	v := entra.NewValidator(entra.ValidatorConfig{
+		AuthorityHost: e.authority, Tenant: tid, ClientID: clientID, HTTPClient: e.client,
+		MinRefresh: time.Minute, Now: clock,
+	})
+	ctx := context.Background()
+	tok := e.ssoToken(t, userUPN)
+	first, err := v.Validate(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := v.Validate(ctx, tok)
+	if err != nil || again.OID != first.OID || !again.IsAdmin() || again.Assertion != tok || !slices.Equal(again.Scopes, first.Scopes) {
+		t.Fatalf("cached principal %+v, %v; first %+v", again, err, first)
+	}
+	fresh := make([]string, 3)
+	for i := range fresh {
+		c := claimsOf(t, tok)
+		c["uti"] = fmt.Sprintf("fresh-%d", i) // a different token, same key
+		fresh[i], _ = e.emu.IssueToken(c)
+	}
+	n := 0
+	miss := testing.AllocsPerRun(2, func() {
+		if _, err := v.Validate(ctx, fresh[n]); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	})
+	hit := testing.AllocsPerRun(50, func() { _, _ = v.Validate(ctx, tok) })
+	t.Logf("allocations per validation: %.0f cached, %.0f not", hit, miss)
+	if hit > 2 || miss < 20 {
+		t.Fatalf("allocations per validation: %.0f cached, %.0f not cached", hit, miss)
+	}
+
+	// Entra ID withdraws the key: trusted from the cache until the key set
+	// is next refreshed (here for a token signed with the new key).
+	oldKID, _ := jwtHeader(t, tok)["kid"].(string)
+	e.emu.RotateKeys()
+	e.emu.RetireKey(oldKID)
+	if _, err := v.Validate(ctx, tok); err != nil {
+		t.Fatalf("before the refresh: %v", err)
+	}
+	advance(2 * time.Minute)
+	if _, err := v.Validate(ctx, e.ssoToken(t, userUPN)); err != nil {
+		t.Fatalf("token with the new key: %v", err)
+	}
+	if _, err := v.Validate(ctx, tok); scheduler.ErrorCode(err) != scheduler.ECodeTokenUnknownKey {
+		t.Fatalf("withdrawn key after the refresh: %v", err)
+	}
+
+	// Expiry and skew apply to cached tokens too.
+	cur := e.ssoToken(t, userUPN)
+	if _, err := v.Validate(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	exp, _ := claimsOf(t, cur).GetExpirationTime()
+	advance(exp.Sub(clock()) + 30*time.Second) // within the minute of skew
+	if _, err := v.Validate(ctx, cur); err != nil {
+		t.Fatalf("within the skew: %v", err)
+	}
+	advance(time.Minute)
+	if _, err := v.Validate(ctx, cur); scheduler.ErrorCode(err) != scheduler.ECodeTokenExpired {
+		t.Fatalf("expired cached token: %v", err)
+	}
+}
+
+func jwtHeader(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Header
+}
+
+// countingCache counts reads of a shared token cache.
+type countingCache struct {
+	scheduler.TokenCache
+	reads atomic.Int64
+}
+
+func (c *countingCache) Token(ctx context.Context, key string) ([]byte, error) {
+	c.reads.Add(1)
+	return c.TokenCache.Token(ctx, key)
 }

@@ -63,6 +63,12 @@ type OnBehalfOf struct {
 	Cache         scheduler.TokenCache
 	Box           *secret.Box
 	Now           func() time.Time
+
+	// mem keeps what the shared cache returned in this process too, so a
+	// request with several Graph calls reads and opens it once, not once
+	// per call. Tokens are not revoked before they expire, so this answers
+	// just as the shared cache would.
+	mem memo[string, azcore.AccessToken]
 }
 
 type cachedToken struct {
@@ -77,6 +83,9 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 		now = o.Now
 	}
 	key := o.Box.Key("graph-token", p.TID, p.OID)
+	if tok, ok := o.mem.get(key, now().Add(time.Minute)); ok {
+		return tok, nil
+	}
 	// The cache only saves exchanges: when the store cannot answer, exchange
 	// anyway, so that a request the store fails in the middle can still put
 	// a calendar item back in order (meeting.writeCalendar).
@@ -84,7 +93,9 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 		if plain, err := o.Box.Open(sealed, "tok:"+key); err == nil {
 			var ct cachedToken
 			if json.Unmarshal(plain, &ct) == nil && now().Add(time.Minute).Before(ct.Expires) {
-				return azcore.AccessToken{Token: ct.Token, ExpiresOn: ct.Expires}, nil
+				tok := azcore.AccessToken{Token: ct.Token, ExpiresOn: ct.Expires}
+				o.mem.put(key, tok, ct.Expires, now())
+				return tok, nil
 			}
 		}
 	}
@@ -106,6 +117,7 @@ func (o *OnBehalfOf) Token(ctx context.Context, p scheduler.Principal) (azcore.A
 	plain, _ := json.Marshal(cachedToken{Token: tok.Token, Expires: tok.ExpiresOn})
 	if ttl := tok.ExpiresOn.Sub(now()) - time.Minute; ttl > 0 {
 		_ = o.Cache.SaveToken(ctx, key, o.Box.Seal(plain, "tok:"+key), ttl)
+		o.mem.put(key, tok, tok.ExpiresOn, now())
 	}
 	return tok, nil
 }

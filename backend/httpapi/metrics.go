@@ -17,6 +17,7 @@ type Metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
 	graphCalls    *prometheus.CounterVec
+	graphLatency  prometheus.Histogram
 	graphThrottle prometheus.Counter
 }
 
@@ -34,11 +35,15 @@ func NewMetrics() *Metrics {
 		graphCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "webscheduler_graph_requests_total", Help: "Requests sent to Microsoft Graph by status (0: no answer).",
 		}, []string{"status"}),
+		graphLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "webscheduler_graph_request_duration_seconds", Help: "Time to Microsoft Graph's answer (headers), per request sent.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
 		graphThrottle: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "webscheduler_graph_throttled_total", Help: "Graph answers of 429 Too Many Requests.",
 		}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.graphCalls, m.graphThrottle,
+	m.Registry.MustRegister(m.requests, m.latency, m.graphCalls, m.graphLatency, m.graphThrottle,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -63,9 +68,11 @@ func stableMethod(m string) string {
 	return strings.Clone(m)
 }
 
-// ObserveGraph counts one Graph request; graph.Config.OnRequest calls it.
-func (m *Metrics) ObserveGraph(status int, _ time.Duration) {
+// ObserveGraph counts one Graph request and how long Graph took to
+// answer; graph.Config.OnRequest calls it.
+func (m *Metrics) ObserveGraph(status int, d time.Duration) {
 	m.graphCalls.WithLabelValues(strconv.Itoa(status)).Inc()
+	m.graphLatency.Observe(d.Seconds())
 	if status == 429 {
 		m.graphThrottle.Inc()
 	}

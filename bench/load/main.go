@@ -2,7 +2,9 @@
 // it builds the binary once, starts it in sandbox mode with a real Redis,
 // makes the emulated Graph answer after a fixed latency, and drives
 // GET /api/v1/me and POST /api/v1/meetings (stamping an existing calendar
-// item) with closed-loop clients at several concurrency levels. It reports
+// item) with closed-loop clients at several concurrency levels (capacity),
+// then with many clients sending at a fixed offered rate (latency below
+// saturation, so overhead is the service's cost, not queueing). It reports
 // throughput, latency percentiles, the backend's own overhead (latency
 // minus the Graph latency it waited for, from counted Graph calls),
 // allocations, CPU and RSS of the process, and writes a Markdown table for
@@ -29,18 +31,22 @@ import (
 )
 
 type config struct {
-	Bin        string        // prebuilt binary; "" builds one
-	Redis      string        // Redis URL; its database is flushed before and after
-	Latency    time.Duration // injected on every emulated Graph route
-	Clients    []int
-	Duration   time.Duration // measured time per scenario
-	Warmup     time.Duration // unmeasured time per scenario
-	MaxPerRun  int           // requests per scenario at most (bounds memory)
-	Endpoints  []string      // "me", "meetings"
-	ProfileDir string        // with a pprof build: CPU and allocation profiles per scenario
-	JSON       string        // results as JSON
-	MD         string        // results as a Markdown fragment
-	Log        io.Writer     // progress
+	Bin       string        // prebuilt binary; "" builds one
+	Redis     string        // Redis URL; its database is flushed before and after
+	Latency   time.Duration // injected on every emulated Graph route
+	Clients   []int
+	Duration  time.Duration // measured time per scenario
+	Warmup    time.Duration // unmeasured time per scenario
+	MaxPerRun int           // requests per scenario at most (bounds memory)
+	Endpoints []string      // "me", "meetings"
+	// Open-loop rows: OpenClients clients sending on a fixed schedule
+	// that adds up to OpenRate[endpoint] requests per second.
+	OpenClients int
+	OpenRate    map[string]float64
+	ProfileDir  string    // with a pprof build: CPU and allocation profiles per scenario
+	JSON        string    // results as JSON
+	MD          string    // results as a Markdown fragment
+	Log         io.Writer // progress
 }
 
 func main() {
@@ -67,6 +73,8 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured warm-up per scenario")
 	fs.IntVar(&cfg.MaxPerRun, "max", 200000, "most requests per scenario")
+	fs.IntVar(&cfg.OpenClients, "open-clients", 200, "clients of the open-loop rows")
+	openRate := fs.String("open-rate", "me=2000,meetings=200", "open-loop rows: requests per second offered in all, per endpoint (empty: none)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "build with -tags pprof (with -bin: give such a build) and save CPU and allocation profiles per scenario here")
 	fs.StringVar(&cfg.JSON, "json", "", "write results as JSON to this file")
 	fs.StringVar(&cfg.MD, "md", "", "write the results table (Markdown) to this file")
@@ -86,6 +94,21 @@ func parseFlags(args []string) (config, error) {
 			return cfg, fmt.Errorf("-endpoints: unknown %q", e)
 		}
 		cfg.Endpoints = append(cfg.Endpoints, e)
+	}
+	cfg.OpenRate = map[string]float64{}
+	for _, kv := range strings.Split(*openRate, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
+		ep, v, _ := strings.Cut(kv, "=")
+		r, err := strconv.ParseFloat(v, 64)
+		if (ep != endpointMe && ep != endpointMeetings) || err != nil || r <= 0 {
+			return cfg, fmt.Errorf("-open-rate: %q is not endpoint=requests per second", kv)
+		}
+		cfg.OpenRate[ep] = r
+	}
+	if len(cfg.OpenRate) > 0 && (cfg.OpenClients < 1 || cfg.OpenClients > 10000) {
+		return cfg, errors.New("-open-clients: give a number from 1 to 10000")
 	}
 	if cfg.Duration <= 0 || cfg.Warmup < 0 || cfg.MaxPerRun < 1 {
 		return cfg, errors.New("-duration, -warmup and -max must be positive")

@@ -58,8 +58,11 @@ type Results struct {
 
 // Scenario is one endpoint at one concurrency level.
 type Scenario struct {
-	Endpoint   string         `json:"endpoint"`
-	Clients    int            `json:"clients"`
+	Endpoint string `json:"endpoint"`
+	Clients  int    `json:"clients"`
+	// Offered is the open-loop rate in requests per second; 0 for
+	// closed-loop clients.
+	Offered    float64        `json:"offeredRequestsPerSecond,omitempty"`
 	Requests   int            `json:"requests"`
 	Errors     map[string]int `json:"errors,omitempty"`
 	Seconds    float64        `json:"seconds"`
@@ -70,7 +73,11 @@ type Scenario struct {
 	Max        float64        `json:"maxms"`
 	// Graph calls per request: as the service counted them (every attempt)
 	// and as the emulated Graph received them; on-behalf-of token requests.
-	GraphCalls   float64 `json:"graphCallsPerRequest"`
+	GraphCalls float64 `json:"graphCallsPerRequest"`
+	// GraphMs is the time the service waited for Graph's answers, per
+	// request, from its own histogram (the injected latency, the network
+	// and the emulator's work, which a real Graph does on its side).
+	GraphMs      float64 `json:"graphMsPerRequest"`
 	GraphHits    float64 `json:"emulatorHitsPerRequest"`
 	TokenCalls   float64 `json:"tokenCallsPerRequest"`
 	OverheadP50  float64 `json:"overheadP50ms"`
@@ -155,7 +162,11 @@ func measure(ctx context.Context, cfg config) (*Results, error) {
 	res.IdleAnonKB, _ = procStatus(pid, "RssAnon")
 	res.IdleFileKB, _ = procStatus(pid, "RssFile")
 	if slices.Contains(cfg.Endpoints, endpointMeetings) {
-		if err := d.createEvents(slices.Max(cfg.Clients)); err != nil {
+		n := slices.Max(cfg.Clients)
+		if cfg.OpenRate[endpointMeetings] > 0 {
+			n = max(n, cfg.OpenClients)
+		}
+		if err := d.createEvents(n); err != nil {
 			return nil, err
 		}
 	}
@@ -163,18 +174,25 @@ func measure(ctx context.Context, cfg config) (*Results, error) {
 		return nil, err
 	}
 	for _, ep := range cfg.Endpoints {
+		rows := []load{}
 		for _, c := range cfg.Clients {
+			rows = append(rows, load{clients: c})
+		}
+		if r := cfg.OpenRate[ep]; r > 0 {
+			rows = append(rows, load{clients: cfg.OpenClients, rate: r})
+		}
+		for _, l := range rows {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			sc, err := d.scenario(ctx, cfg, ep, c)
+			sc, err := d.scenario(ctx, cfg, ep, l)
 			if err != nil {
 				return nil, err
 			}
-			sc.OverheadP50 = max(sc.P50-sc.GraphHits*ms(cfg.Latency), 0)
-			sc.OverheadP99 = max(sc.P99-sc.GraphHits*ms(cfg.Latency), 0)
-			fmt.Fprintf(cfg.Log, "load: %-8s %4d clients: %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  Graph calls/req %.2f  errors %v\n",
-				ep, c, sc.Throughput, sc.P50, sc.P99, sc.GraphCalls, sc.Errors)
+			sc.OverheadP50 = max(sc.P50-sc.GraphMs, 0)
+			sc.OverheadP99 = max(sc.P99-sc.GraphMs, 0)
+			fmt.Fprintf(cfg.Log, "load: %-8s %4d clients, offered %5.0f/s: %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  Graph calls/req %.2f  errors %v\n",
+				ep, l.clients, l.rate, sc.Throughput, sc.P50, sc.P99, sc.GraphCalls, sc.Errors)
 			res.Scenarios = append(res.Scenarios, sc)
 			if ep == endpointMeetings && res.GraphPerMeet == 0 {
 				res.GraphPerMeet = sc.GraphCalls
@@ -301,17 +319,18 @@ func (d *driver) createEvents(n int) error {
 
 // counters are the service's cumulative counts at one moment.
 type counters struct {
-	graph, mallocs, allocBytes, gcs float64
-	hits, tokens                    int
-	cpu, loadCPU                    time.Duration
+	graph, graphSec, mallocs, allocBytes, gcs float64
+	hits, tokens                              int
+	cpu, loadCPU                              time.Duration
 }
 
 func (d *driver) counters() (counters, error) {
 	var c counters
-	m, err := d.svc.metrics("webscheduler_graph_requests_total", "go_memstats_mallocs_total", "go_memstats_alloc_bytes_total", "go_gc_duration_seconds_count")
+	m, err := d.svc.metrics("webscheduler_graph_requests_total", "webscheduler_graph_request_duration_seconds_sum", "go_memstats_mallocs_total", "go_memstats_alloc_bytes_total", "go_gc_duration_seconds_count")
 	if err != nil {
 		return c, err
 	}
+	c.graphSec = m["webscheduler_graph_request_duration_seconds_sum"]
 	c.graph, c.mallocs, c.allocBytes = m["webscheduler_graph_requests_total"], m["go_memstats_mallocs_total"], m["go_memstats_alloc_bytes_total"]
 	c.gcs = m["go_gc_duration_seconds_count"]
 	if c.hits, err = d.svc.hits("graph", graphRoutes); err != nil {
@@ -330,17 +349,24 @@ func (d *driver) counters() (counters, error) {
 	return c, nil
 }
 
-// scenario runs one endpoint at one concurrency: a warm-up, then the
-// measured phase, with every request of each phase finished before the
-// counters are read, so that they belong to exactly the measured requests.
-func (d *driver) scenario(ctx context.Context, cfg config, ep string, clients int) (Scenario, error) {
-	sc := Scenario{Endpoint: ep, Clients: clients}
+// load is how a scenario's clients send: closed-loop (rate 0) or on a
+// fixed schedule adding up to rate requests per second.
+type load struct {
+	clients int
+	rate    float64
+}
+
+// scenario runs one endpoint at one load: a warm-up, then the measured
+// phase, with every request of each phase finished before the counters
+// are read, so that they belong to exactly the measured requests.
+func (d *driver) scenario(ctx context.Context, cfg config, ep string, l load) (Scenario, error) {
+	sc := Scenario{Endpoint: ep, Clients: l.clients, Offered: l.rate}
 	do, want := d.me, http.StatusOK
 	if ep == endpointMeetings {
 		do, want = d.addMeeting, http.StatusCreated
 	}
 	if cfg.Warmup > 0 {
-		drive(ctx, clients, cfg.Warmup, cfg.MaxPerRun, do, want)
+		drive(ctx, l, cfg.Warmup, cfg.MaxPerRun, do, want)
 	}
 	before, err := d.counters()
 	if err != nil {
@@ -349,7 +375,10 @@ func (d *driver) scenario(ctx context.Context, cfg config, ep string, clients in
 	var profWG sync.WaitGroup
 	var profErr error
 	if cfg.ProfileDir != "" {
-		name := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%d", ep, clients))
+		name := filepath.Join(cfg.ProfileDir, fmt.Sprintf("%s-%d", ep, l.clients))
+		if l.rate > 0 {
+			name += fmt.Sprintf("-at-%.0f", l.rate)
+		}
 		sc.CPUProfile, sc.AllocProfile = name+".cpu.pprof", name+".allocs.pprof"
 		if err := d.svc.profile("allocs", 0, name+".allocs-before.pprof"); err != nil {
 			return sc, err
@@ -376,7 +405,7 @@ func (d *driver) scenario(ctx context.Context, cfg config, ep string, clients in
 			}
 		}
 	}()
-	lat, errs, elapsed := drive(ctx, clients, cfg.Duration, cfg.MaxPerRun, do, want)
+	lat, errs, elapsed := drive(ctx, l, cfg.Duration, cfg.MaxPerRun, do, want)
 	close(stopRSS)
 	sc.PeakRSSKB = <-rssDone
 	profWG.Wait()
@@ -402,13 +431,14 @@ func (d *driver) scenario(ctx context.Context, cfg config, ep string, clients in
 	sc.Requests = n
 	sc.Seconds = elapsed.Seconds()
 	if n == 0 {
-		return sc, fmt.Errorf("%s at %d clients: no request finished", ep, clients)
+		return sc, fmt.Errorf("%s at %d clients: no request finished", ep, l.clients)
 	}
 	per := func(a, b float64) float64 { return (b - a) / float64(n) }
 	sc.Throughput = float64(len(lat)) / elapsed.Seconds()
 	slices.Sort(lat)
 	sc.P50, sc.P90, sc.P99, sc.Max = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99), pct(lat, 1)
 	sc.GraphCalls = per(before.graph, after.graph)
+	sc.GraphMs = 1000 * per(before.graphSec, after.graphSec)
 	sc.GraphHits = per(float64(before.hits), float64(after.hits))
 	sc.TokenCalls = per(float64(before.tokens), float64(after.tokens))
 	sc.Allocs = per(before.mallocs, after.mallocs)
@@ -428,11 +458,14 @@ func pct(sorted []time.Duration, p float64) float64 {
 	return ms(sorted[i])
 }
 
-// drive runs clients closed-loop (each sends its next request when the
-// previous one is answered) until d has passed or max requests were sent.
-// It returns the latencies of the answers with status want, and counts
-// the rest by status or error.
-func drive(ctx context.Context, clients int, d time.Duration, maxReq int, do func(client, user int) (int, error), want int) ([]time.Duration, map[string]int, time.Duration) {
+// drive runs l's clients until d has passed or max requests were sent.
+// Closed-loop, each client sends its next request when the previous one
+// is answered. Open-loop, client c sends at c/rate + k·clients/rate
+// seconds from the start, its schedule spreading the rate evenly; a
+// request that had to wait for its client's previous answer counts from
+// its scheduled time, so the delay still shows (no coordinated omission). It returns the latencies of the answers with status want,
+// and counts the rest by status or error.
+func drive(ctx context.Context, l load, d time.Duration, maxReq int, do func(client, user int) (int, error), want int) ([]time.Duration, map[string]int, time.Duration) {
 	var mu sync.Mutex
 	var all []time.Duration
 	errs := map[string]int{}
@@ -440,12 +473,34 @@ func drive(ctx context.Context, clients int, d time.Duration, maxReq int, do fun
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
-	for c := range clients {
+	var period time.Duration
+	if l.rate > 0 {
+		period = time.Duration(float64(l.clients) / l.rate * float64(time.Second))
+	}
+	for c := range l.clients {
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1024)
 			bad := map[string]int{}
-			for time.Now().Before(deadline) && ctx.Err() == nil && sent.Add(1) <= int64(maxReq) {
+			next := start.Add(time.Duration(c) * period / time.Duration(l.clients))
+			for ctx.Err() == nil {
 				t0 := time.Now()
+				if period > 0 {
+					if next.After(deadline) {
+						break
+					}
+					if wait := next.Sub(t0); wait > 0 {
+						time.Sleep(wait)
+						t0 = time.Now() // the timer's lateness is the generator's, not the service's
+					} else {
+						t0 = next // late because the previous answer was: the service's
+					}
+					next = next.Add(period)
+				} else if !t0.Before(deadline) {
+					break
+				}
+				if sent.Add(1) > int64(maxReq) {
+					break
+				}
 				st, err := do(c, c%len(users))
 				el := time.Since(t0)
 				switch {

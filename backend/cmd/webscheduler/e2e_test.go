@@ -427,7 +427,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`webscheduler_http_requests_total{method="GET",route="/api/v1/me",status="200"} 1`, `webscheduler_graph_requests_total{status="200"}`, "webscheduler_graph_throttled_total", "webscheduler_http_request_duration_seconds"} {
+	for _, want := range []string{`webscheduler_http_requests_total{method="GET",route="/api/v1/me",status="200"} 1`, `webscheduler_graph_requests_total{status="200"}`, "webscheduler_graph_throttled_total", "webscheduler_http_request_duration_seconds", "webscheduler_graph_request_duration_seconds_sum"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}

@@ -28,12 +28,16 @@ var eventFields = []string{"id", "changeKey", "subject", "body", "location", "st
 
 var expandProperty = []string{"singleValueExtendedProperties($filter=id eq '" + ConferenceProperty + "')"}
 
+// user is /users/{mailbox}, or /me for "".
 func (c *Client) user(mailbox string) *users.UserItemRequestBuilder {
 	if mailbox == "" {
 		mailbox = meToken
 	}
-	return c.svc.Users().ByUserId(mailbox)
+	return c.users().ByUserId(mailbox)
 }
+
+// me is /me.
+func (c *Client) me() *users.UserItemRequestBuilder { return c.user("") }
 
 // utcHeaders asks Graph to give times in UTC, so parsing needs no zone table.
 func utcHeaders() *abs.RequestHeaders {

@@ -15,11 +15,16 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	abs "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	azauth "github.com/microsoft/kiota-authentication-azure-go"
 	khttp "github.com/microsoft/kiota-http-go"
-	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	formser "github.com/microsoft/kiota-serialization-form-go"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+	multipartser "github.com/microsoft/kiota-serialization-multipart-go"
+	textser "github.com/microsoft/kiota-serialization-text-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/webscheduler/webscheduler/backend/scheduler"
 )
@@ -37,9 +42,19 @@ type Config struct {
 	OnRequest func(status int, elapsed time.Duration)
 }
 
-// Client is a Graph client shared by every request.
+// Client is a Graph client shared by every request. It reaches Graph
+// through the request builders of msgraph-sdk-go's users package: the
+// SDK's root package (GraphServiceClient) links 82 more of its packages,
+// the rest of Graph's API, more than half of the binary and about 10 MB of
+// the service's idle RSS.
 type Client struct {
-	svc *msgraphsdk.GraphServiceClient
+	adapter abs.RequestAdapter
+	path    map[string]string // {baseurl}, as the builders expect it
+}
+
+// users is /users.
+func (c *Client) users() *users.UsersRequestBuilder {
+	return users.NewUsersRequestBuilderInternal(c.path, c.adapter)
 }
 
 // New builds the client. The authentication provider's allowed hosts must
@@ -77,7 +92,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := msgraphsdk.GetDefaultClientOptions()
+	opts := msgraphcore.GraphClientOptions{GraphServiceLibraryVersion: sdkVersion}
 	mw := append([]khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&opts),
 		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs),
@@ -91,33 +106,40 @@ func New(cfg Config) (*Client, error) {
 		parent = observed{next: parent, on: cfg.OnRequest}
 	}
 	httpClient := &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mw...), Timeout: 60 * time.Second}
-	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, httpClient)
+	registerSerializers()
+	// nil factories: the process-wide registries filled above.
+	adapter, err := msgraphcore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, opts, nil, nil, httpClient)
 	if err != nil {
 		return nil, err
 	}
-	adapter.SetBaseUrl(strings.TrimSuffix(cfg.BaseURL, "/"))
-	return &Client{svc: newServiceClient(adapter)}, nil
+	base := strings.TrimSuffix(cfg.BaseURL, "/")
+	adapter.SetBaseUrl(base)
+	return &Client{adapter: adapter, path: map[string]string{"baseurl": base}}, nil
 }
 
-var sdkGlobals sync.Once
+// registerSerializers does once what msgraph-sdk-go's client constructor
+// did for every client: fill kiota's process-wide serializer registries,
+// which requests read without a lock, and wrap them for the backing store.
+// That constructor also set the backing-store factory, a global every
+// model constructor reads, each time: with several clients per process
+// (user and app-only), built while requests are in flight, that raced.
+// The factory keeps its default here, the value the SDK set.
+var registerSerializers = sync.OnceFunc(func() {
+	abs.RegisterDefaultSerializer(func() absser.SerializationWriterFactory { return jsonser.NewJsonSerializationWriterFactory() })
+	abs.RegisterDefaultSerializer(func() absser.SerializationWriterFactory { return textser.NewTextSerializationWriterFactory() })
+	abs.RegisterDefaultSerializer(func() absser.SerializationWriterFactory { return formser.NewFormSerializationWriterFactory() })
+	abs.RegisterDefaultSerializer(func() absser.SerializationWriterFactory { return multipartser.NewMultipartSerializationWriterFactory() })
+	abs.RegisterDefaultDeserializer(func() absser.ParseNodeFactory { return jsonser.NewJsonParseNodeFactory() })
+	abs.RegisterDefaultDeserializer(func() absser.ParseNodeFactory { return textser.NewTextParseNodeFactory() })
+	abs.RegisterDefaultDeserializer(func() absser.ParseNodeFactory { return formser.NewFormParseNodeFactory() })
+	abs.EnableBackingStoreForSerializationWriterFactory(absser.DefaultSerializationWriterFactoryInstance)
+	abs.EnableBackingStoreForParseNodeFactory(absser.DefaultParseNodeFactoryInstance)
+})
 
-// newServiceClient builds the SDK's client. msgraph-sdk-go's constructor
-// writes package globals (serializer registries, the backing-store
-// factory) every time; the first client does that, later ones are built
-// the same way minus the global writes, which would race with requests
-// already in flight (several clients per process: user and app-only).
-func newServiceClient(adapter *msgraphsdk.GraphRequestAdapter) *msgraphsdk.GraphServiceClient {
-	var first *msgraphsdk.GraphServiceClient
-	sdkGlobals.Do(func() { first = msgraphsdk.NewGraphServiceClient(adapter) })
-	if first != nil {
-		return first
-	}
-	adapter.EnableBackingStore(nil) // per-adapter part only: nil skips the global
-	base := msgraphsdk.GraphBaseServiceClient{
-		BaseRequestBuilder: *abs.NewBaseRequestBuilder(adapter, "{+baseurl}", map[string]string{"baseurl": adapter.GetBaseUrl()}),
-	}
-	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: base}
-}
+// sdkVersion is msgraph-sdk-go's version in go.mod: the telemetry header
+// (SdkVersion) names it as the SDK's own client did. A test keeps the two
+// in step.
+const sdkVersion = "1.89.0"
 
 // observed reports every attempt, retries included, to a callback.
 type observed struct {

@@ -17,7 +17,7 @@ var meFields = []string{"id", "displayName", "givenName", "surname", "mail", "us
 // Me reads the signed-in user's profile.
 func (c *Client) Me(ctx context.Context, p scheduler.Principal) (scheduler.Profile, error) {
 	ctx = entra.WithPrincipal(ctx, p)
-	u, err := c.svc.Me().Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	u, err := c.me().Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: meFields},
 	})
 	if err != nil {

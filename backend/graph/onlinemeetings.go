@@ -29,7 +29,7 @@ func (c *Client) CreateOrGet(ctx context.Context, p scheduler.Principal, externa
 	body.SetSubject(&subject)
 	body.SetStartDateTime(&start)
 	body.SetEndDateTime(&end)
-	m, err := c.svc.Me().OnlineMeetings().CreateOrGet().Post(ctx, body, nil)
+	m, err := c.me().OnlineMeetings().CreateOrGet().Post(ctx, body, nil)
 	if err != nil {
 		return conferencing.OnlineMeeting{}, meetingError("POST onlineMeetings/createOrGet", err)
 	}
@@ -81,7 +81,7 @@ func (c *Client) UpdateOnlineMeeting(ctx context.Context, p scheduler.Principal,
 		participants.SetAttendees(attendees)
 		m.SetParticipants(participants)
 	}
-	if _, err := c.svc.Me().OnlineMeetings().ByOnlineMeetingId(id).Patch(ctx, m, nil); err != nil {
+	if _, err := c.me().OnlineMeetings().ByOnlineMeetingId(id).Patch(ctx, m, nil); err != nil {
 		return meetingError("PATCH onlineMeeting", err)
 	}
 	return nil
@@ -90,7 +90,7 @@ func (c *Client) UpdateOnlineMeeting(ctx context.Context, p scheduler.Principal,
 // DeleteOnlineMeeting deletes a Teams meeting of the caller's.
 func (c *Client) DeleteOnlineMeeting(ctx context.Context, p scheduler.Principal, id string) error {
 	ctx = entra.WithPrincipal(ctx, p)
-	if err := c.svc.Me().OnlineMeetings().ByOnlineMeetingId(id).Delete(ctx, nil); err != nil {
+	if err := c.me().OnlineMeetings().ByOnlineMeetingId(id).Delete(ctx, nil); err != nil {
 		return meetingError("DELETE onlineMeeting", err)
 	}
 	return nil

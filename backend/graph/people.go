@@ -23,7 +23,7 @@ func (c *Client) FindPeople(ctx context.Context, p scheduler.Principal, prefix s
 		clauses = append(clauses, "startswith("+prop+",'"+q+"')")
 	}
 	filter, n := strings.Join(clauses, " or "), int32(top)
-	resp, err := c.svc.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+	resp, err := c.users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: &filter, Select: basicFields, Top: &n},
 	})
 	if err != nil {
@@ -46,7 +46,7 @@ func (c *Client) FindPeople(ctx context.Context, p scheduler.Principal, prefix s
 // delegate schedules in (id is an object ID or a UPN).
 func (c *Client) User(ctx context.Context, p scheduler.Principal, id string) (scheduler.Profile, error) {
 	ctx = entra.WithPrincipal(ctx, p)
-	u, err := c.svc.Users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	u, err := c.users().ByUserId(id).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: basicFields},
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (c *Client) User(ctx context.Context, p scheduler.Principal, id string) (sc
 // Exchange names it: usually a Windows name, sometimes IANA.
 func (c *Client) MailboxTimeZone(ctx context.Context, p scheduler.Principal) (string, error) {
 	ctx = entra.WithPrincipal(ctx, p)
-	s, err := c.svc.Me().MailboxSettings().Get(ctx, &users.ItemMailboxSettingsRequestBuilderGetRequestConfiguration{
+	s, err := c.me().MailboxSettings().Get(ctx, &users.ItemMailboxSettingsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemMailboxSettingsRequestBuilderGetQueryParameters{Select: []string{"timeZone"}},
 	})
 	if err != nil {

@@ -39,7 +39,7 @@ func toUser(u models.Userable) scheduler.DirectoryUser {
 
 // Users returns one page of the tenant's users.
 func (t *Tenant) Users(ctx context.Context, next string) ([]scheduler.DirectoryUser, string, error) {
-	b := t.c.svc.Users()
+	b := t.c.users()
 	var cfg *users.UsersRequestBuilderGetRequestConfiguration
 	if next != "" {
 		b = b.WithUrl(next)
@@ -60,7 +60,7 @@ func (t *Tenant) Users(ctx context.Context, next string) ([]scheduler.DirectoryU
 
 // User looks one user up by ID or user principal name.
 func (t *Tenant) User(ctx context.Context, idOrUPN string) (scheduler.DirectoryUser, error) {
-	u, err := t.c.svc.Users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+	u, err := t.c.users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userFields},
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func (t *Tenant) MailboxEvent(ctx context.Context, mailbox, id string) (schedule
 // If-Match, through the SDK's batch support. A failure of the batch as a
 // whole is returned as an error; each write's own failure is its status.
 func (t *Tenant) WriteBodies(ctx context.Context, writes []scheduler.BodyWrite) ([]scheduler.WriteResult, error) {
-	adapter := t.c.svc.GetAdapter()
+	adapter := t.c.adapter
 	batch := msgraphcore.NewBatchRequest(adapter)
 	ids := make([]string, len(writes))
 	for i, w := range writes {

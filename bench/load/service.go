@@ -105,6 +105,9 @@ func startService(ctx context.Context, bin, redisURL string, pprof bool, log io.
 		env = append(env, "WEBSCHEDULER_PPROF_ADDR="+paddr)
 		s.pprofBase = "http://" + paddr
 	}
+	if err := dropPageCache(bin); err != nil {
+		return nil, fmt.Errorf("dropping %s from the page cache: %w", bin, err)
+	}
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = env
 	s.cmd.Stdout = io.Discard

@@ -142,7 +142,7 @@ func locateHTML(body string, items []item) (region, bool) {
 	var first region
 	found := false
 	for _, p := range markerPairs(v.text) {
-		r := expand(body, items, v.spans[p.start].start, v.spans[p.end-1].end)
+		r := expand(body, items, int(v.spans[p.start].start), int(v.spans[p.end-1].end))
 		r.id = p.id
 		if i := itemAt(items, r.start); items[i].kind == startTag && attr(body, items[i], "id") == wrapperID {
 			return r, true

@@ -225,7 +225,9 @@ type visible struct {
 	spans []span // spans[i] is the part of the body that text[i] comes from
 }
 
-type span struct{ start, end int }
+// span is 8 bytes, there being one per byte of text: Graph's bodies are
+// far below 2 GB.
+type span struct{ start, end int32 }
 
 func project(s string, items []item) visible {
 	// The text is at most about as long as the body: size both once
@@ -236,7 +238,7 @@ func project(s string, items []item) visible {
 	add := func(t string, from, to int) {
 		b.WriteString(t)
 		for range len(t) {
-			spans = append(spans, span{from, to})
+			spans = append(spans, span{int32(from), int32(to)})
 		}
 	}
 	space := false

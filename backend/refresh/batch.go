@@ -10,9 +10,9 @@ import (
 )
 
 // batcher gathers the writes of all mailboxes a worker works into JSON
-// batches of at most MaxBatch. Each mailbox has at most MaxConcurrent
-// writes waiting or in flight (its gate's slots), so a batch never holds
-// more for one mailbox than Exchange runs at once.
+// batches of at most MaxBatch. A write holds its mailbox's gate while it
+// waits and is in flight, so a batch never holds more for one mailbox than
+// Exchange runs at once (Graph runs a batch's requests concurrently).
 type batcher struct {
 	g      scheduler.TenantCalendars
 	in     chan pending
@@ -33,11 +33,9 @@ type outcome struct {
 	err error
 }
 
-// maxBatchesInFlight bounds a worker's concurrent batches.
-const maxBatchesInFlight = 4
-
-func newBatcher(g scheduler.TenantCalendars, linger time.Duration) *batcher {
-	return &batcher{g: g, in: make(chan pending), linger: linger, sent: make(chan struct{}, maxBatchesInFlight)}
+// newBatcher sends at most batches batches at once.
+func newBatcher(g scheduler.TenantCalendars, linger time.Duration, batches int) *batcher {
+	return &batcher{g: g, in: make(chan pending), linger: linger, sent: make(chan struct{}, batches)}
 }
 
 // write sends one write with the next batch and waits for its outcome.

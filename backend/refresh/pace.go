@@ -6,76 +6,103 @@ import (
 	"time"
 )
 
+// windowBudget is what a gate lets through per MailboxWindow: 10% below
+// Exchange's limit, for the app's other requests to the mailbox and for
+// requests counted a little later at Graph than here.
+const windowBudget = MailboxLimit * 9 / 10
+
 // gate paces the requests to one mailbox: at most MaxConcurrent in flight,
-// a token bucket under Exchange's budget of MailboxLimit per MailboxWindow,
-// and a pause while Graph's Retry-After lasts. Only the worker holding the
-// mailbox's lease sends to it, so one gate per mailbox and worker keeps
-// the whole job within the limits.
+// at most windowBudget in any MailboxWindow, spent as a burst, none while
+// Graph's Retry-After lasts, and each holding one of the worker's in-flight
+// slots. Only the worker holding the mailbox's lease sends to it, so one
+// gate per mailbox and worker keeps the job within the limits. (A worker
+// that takes a mailbox over from a dead one does not know what that one
+// sent in the window; Graph's 429 and Retry-After then pause the gate.)
 type gate struct {
-	slots chan struct{}
+	slots  chan struct{} // this mailbox's requests in flight
+	global chan struct{} // the worker's requests in flight, every mailbox's
+	clk    clock
 
-	mu     sync.Mutex
-	rate   float64 // tokens per second
-	burst  float64
-	tokens float64
-	last   time.Time
-	until  time.Time // paused until
+	mu    sync.Mutex
+	sent  []time.Time // when requests were let through, oldest first, within the window
+	until time.Time   // paused until
 }
 
-func newGate(rate float64) *gate {
-	burst := max(1, rate) // one second's worth, so a fresh mailbox starts at once
-	return &gate{slots: make(chan struct{}, MaxConcurrent), rate: rate, burst: burst, tokens: burst, last: time.Now()}
+func newGate(global chan struct{}, clk clock) *gate {
+	return &gate{slots: make(chan struct{}, MaxConcurrent), global: global, clk: clk}
 }
 
-// defaultRate keeps 10% below Exchange's limit.
-var defaultRate = 0.9 * MailboxLimit / MailboxWindow.Seconds()
-
-// acquire waits until a request may be sent: a slot, a token, no pause.
+// acquire waits until a request may be sent. The mailbox's slot comes
+// first, so the window counts the request just before it goes out.
 func (g *gate) acquire(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	for {
-		wait := g.take()
+		wait := g.admit(g.clk.now())
 		if wait == 0 {
 			break
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := g.clk.sleep(ctx, wait); err != nil {
+			<-g.slots
 			return err
 		}
 	}
 	select {
-	case g.slots <- struct{}{}:
+	case g.global <- struct{}{}:
 		return nil
 	case <-ctx.Done():
+		<-g.slots
 		return ctx.Err()
 	}
 }
 
-// take spends a token, or says how long to wait for one.
-func (g *gate) take() time.Duration {
+// admit counts a request sent at now, or says how long to wait: until the
+// pause ends or the oldest request of the window leaves it.
+func (g *gate) admit(now time.Time) time.Duration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := time.Now()
 	if now.Before(g.until) {
 		return g.until.Sub(now)
 	}
-	g.tokens = min(g.burst, g.tokens+now.Sub(g.last).Seconds()*g.rate)
-	g.last = now
-	if g.tokens >= 1 {
-		g.tokens--
-		return 0
+	i := 0
+	for i < len(g.sent) && !g.sent[i].After(now.Add(-MailboxWindow)) {
+		i++
 	}
-	return time.Duration((1 - g.tokens) / g.rate * float64(time.Second))
+	g.sent = g.sent[i:]
+	if len(g.sent) >= windowBudget {
+		return g.sent[0].Add(MailboxWindow).Sub(now)
+	}
+	g.sent = append(g.sent, now)
+	return 0
 }
 
-func (g *gate) release() { <-g.slots }
+func (g *gate) release() {
+	<-g.global
+	<-g.slots
+}
 
 // pause stops new requests for d, as Graph's Retry-After asks.
 func (g *gate) pause(d time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if t := time.Now().Add(d); t.After(g.until) {
+	if t := g.clk.now().Add(d); t.After(g.until) {
 		g.until = t
 	}
 }
+
+// clock is the time gates pace by; tests fake it.
+type clock interface {
+	now() time.Time
+	sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) now() time.Time                                   { return time.Now() }
+func (realClock) sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

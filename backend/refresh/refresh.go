@@ -67,14 +67,18 @@ type Engine struct {
 	// LeaseTTL is how long a mailbox stays with a worker that stops
 	// renewing it (a killed one): 30 s.
 	LeaseTTL time.Duration
-	// Mailboxes is how many mailboxes one worker works at once: 8.
+	// InFlight is the most Graph requests one worker has in flight,
+	// $batch sub-requests each counted: 256.
+	InFlight int
+	// Mailboxes is how many mailboxes one worker works at once: InFlight,
+	// as a mailbox holds slots only while it sends.
 	Mailboxes int
-	// Rate is requests per second per mailbox: 90% of Exchange's limit.
-	Rate float64
 	// Linger is how long a batch waits for more writes: 20 ms.
 	Linger time.Duration
 	// Poll is how often an idle worker looks for work: 1 s.
 	Poll time.Duration
+
+	clock clock // what gates pace by; nil: the real one
 }
 
 func (e *Engine) now() time.Time {

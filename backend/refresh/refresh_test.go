@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -61,6 +62,8 @@ type fakeGraph struct {
 	pageSize    int
 	inflight    map[string]int
 	maxInflight map[string]int
+	total       int // requests in flight, every mailbox's
+	maxTotal    int
 	batches     []int
 	perBatchMbx int // the most writes for one mailbox in one batch
 	// throttle answers 429 with Retry-After this many times per event.
@@ -85,6 +88,8 @@ func (g *fakeGraph) enter(mb string) error {
 	g.mu.Lock()
 	g.inflight[mb]++
 	g.maxInflight[mb] = max(g.maxInflight[mb], g.inflight[mb])
+	g.total++
+	g.maxTotal = max(g.maxTotal, g.total)
 	g.mu.Unlock()
 	return nil
 }
@@ -93,6 +98,7 @@ func (g *fakeGraph) leave(mb string) {
 	time.Sleep(g.latency)
 	g.mu.Lock()
 	g.inflight[mb]--
+	g.total--
 	g.mu.Unlock()
 }
 
@@ -410,6 +416,7 @@ func TestDryRunThenApply(t *testing.T) {
 	g.latency = time.Millisecond
 	store := inmem.NewAdmin()
 	e := newEngine(t, g, blk, store)
+	e.InFlight = 6
 
 	dry := runJob(t, e, Request{DryRun: true})
 	c := dry.Counts
@@ -464,6 +471,9 @@ func TestDryRunThenApply(t *testing.T) {
 			t.Errorf("%s had %d requests in flight", mb, n)
 		}
 	}
+	if g.maxTotal > e.InFlight {
+		t.Errorf("%d requests in flight, at most %d allowed", g.maxTotal, e.InFlight)
+	}
 	// A second apply finds everything current and writes nothing.
 	landed := g.landed
 	again := runJob(t, e, Request{})
@@ -476,13 +486,15 @@ func TestThrottlingAndConflicts(t *testing.T) {
 	t.Parallel()
 	g, blk, stale := tenant(1, 6)
 	g.throttle["mb00-ev001"], g.throttle["mb00-ev002"] = 2, 1
-	g.retryAfter = 300 * time.Millisecond
+	g.retryAfter = time.Hour
 	g.conflict["mb00-ev003"] = true
 	e := newEngine(t, g, blk, inmem.NewAdmin())
-	start := time.Now()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	start := clk.now()
+	e.clock = clk
 	p := runJob(t, e, Request{})
-	if took := time.Since(start); took < 2*g.retryAfter {
-		t.Errorf("finished in %v: Retry-After %v twice was not honoured", took, g.retryAfter)
+	if waited := clk.now().Sub(start); waited < 2*g.retryAfter {
+		t.Errorf("the gates waited %v: Retry-After %v twice was not honoured", waited, g.retryAfter)
 	}
 	if p.Counts[ActionUpdate] != int64(len(stale)) {
 		t.Fatalf("counts %v", p.Counts)
@@ -571,36 +583,124 @@ func TestTwoWorkersShareAJob(t *testing.T) {
 	}
 }
 
-func TestGateHonoursRetryAfterAndConcurrency(t *testing.T) {
+// fakeClock is time that passes only when a gate sleeps.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return ctx.Err()
+}
+
+// A mailbox's gate spends its window's budget at once, then lets requests
+// through as the earliest leave the window: never more than the budget in
+// any window.
+func TestGateWindow(t *testing.T) {
 	t.Parallel()
-	g := newGate(1000)
-	ctx := t.Context()
-	for range MaxConcurrent {
-		if err := g.acquire(ctx); err != nil {
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	start := clk.now()
+	g := newGate(make(chan struct{}, MaxConcurrent), clk)
+	var sent []time.Time
+	for range 3*windowBudget + 5 {
+		if err := g.acquire(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		sent = append(sent, clk.now())
+		g.release()
 	}
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if err := g.acquire(short); err == nil {
-		t.Fatal("a fifth request got a slot")
+	for i := range len(sent) - windowBudget {
+		if in := sent[i+windowBudget].Sub(sent[i]); in < MailboxWindow {
+			t.Fatalf("requests %d to %d went within %v", i, i+windowBudget, in)
+		}
+	}
+	if !sent[windowBudget-1].Equal(start) || !sent[windowBudget].Equal(start.Add(MailboxWindow)) || !sent[len(sent)-1].Equal(start.Add(3*MailboxWindow)) {
+		t.Fatalf("the budget was not spent as a burst per window: request %d at %v, %d at %v, the last at %v",
+			windowBudget-1, sent[windowBudget-1].Sub(start), windowBudget, sent[windowBudget].Sub(start), sent[len(sent)-1].Sub(start))
+	}
+}
+
+// Retry-After pauses a mailbox's gate; a shorter one does not end the pause
+// sooner.
+func TestGatePause(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	start := clk.now()
+	g := newGate(make(chan struct{}, MaxConcurrent), clk)
+	g.pause(30 * time.Second)
+	g.pause(time.Second)
+	if err := g.acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := clk.now().Sub(start); got != 30*time.Second {
+		t.Fatalf("the request went %v after a Retry-After of 30s", got)
 	}
 	g.release()
-	g.pause(200 * time.Millisecond)
-	start := time.Now()
-	if err := g.acquire(ctx); err != nil || time.Since(start) < 150*time.Millisecond {
-		t.Fatalf("acquire during a pause: %v after %v", err, time.Since(start))
-	}
-	// The budget: a slow gate lets a burst through, then paces.
-	slow := newGate(20)
-	start = time.Now()
-	for range 30 {
-		if err := slow.acquire(ctx); err != nil {
+}
+
+// At most MaxConcurrent requests are in flight per mailbox, and at most the
+// worker's slots across its mailboxes.
+func TestGateConcurrency(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{t: time.Unix(1e9, 0)}
+	global := make(chan struct{}, 6)
+	a, b := newGate(global, clk), newGate(global, clk)
+	for range MaxConcurrent {
+		if err := a.acquire(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		slow.release()
 	}
-	if took := time.Since(start); took < 400*time.Millisecond {
-		t.Fatalf("30 requests at 20/s with a burst of 20 took %v", took)
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := a.acquire(done); err == nil {
+		t.Fatal("a fifth request to one mailbox got a slot")
+	}
+	a.release()
+	if err := a.acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range MaxConcurrent {
+		a.release()
+	}
+
+	// Many senders at once, counted.
+	var mu sync.Mutex
+	inFlight, most := map[*gate]int{}, map[*gate]int{}
+	total, mostTotal := 0, 0
+	var wg sync.WaitGroup
+	for i := range 40 {
+		g := []*gate{a, b}[i%2]
+		wg.Go(func() {
+			for range 200 {
+				if err := g.acquire(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				inFlight[g]++
+				total++
+				most[g], mostTotal = max(most[g], inFlight[g]), max(mostTotal, total)
+				mu.Unlock()
+				runtime.Gosched()
+				mu.Lock()
+				inFlight[g]--
+				total--
+				mu.Unlock()
+				g.release()
+			}
+		})
+	}
+	wg.Wait()
+	if most[a] > MaxConcurrent || most[b] > MaxConcurrent || mostTotal > cap(global) {
+		t.Fatalf("in flight at most: %d and %d per mailbox, %d in all", most[a], most[b], mostTotal)
 	}
 }

@@ -38,6 +38,10 @@ const (
 	ReasonRender        = "render_failed"
 )
 
+// deciders bounds the meetings a worker decides at once: enough to keep
+// the cores and the store busy, few enough not to queue for connections.
+const deciders = 32
+
 // maxAttempts bounds retries of one request; maxConflicts bounds re-reads
 // of an event that changes under us.
 const (
@@ -61,12 +65,22 @@ func rowContext(jobID string) string { return "refresh-row:" + jobID }
 
 // worker is one Run of one job.
 type worker struct {
-	e     *Engine
-	job   scheduler.RefreshJob
-	owner string
-	b     *batcher
-	blk   Blocks
-	tmpl  *joininfo.Templates
+	e        *Engine
+	job      scheduler.RefreshJob
+	owner    string
+	b        *batcher
+	inFlight chan struct{} // a slot per Graph request in flight
+	deciding chan struct{} // a slot per meeting being decided
+	blk      Blocks
+	tmpl     *joininfo.Templates
+
+	mu      sync.Mutex
+	locales map[string]string // see localeOf
+}
+
+// newGate paces a mailbox (or the directory) within the worker's slots.
+func (w *worker) newGate() *gate {
+	return newGate(w.inFlight, orDefault[clock](w.e.clock, realClock{}))
 }
 
 // Run works job id until it is finished or ctx ends. Any number of Runs,
@@ -75,7 +89,15 @@ type worker struct {
 func (e *Engine) Run(ctx context.Context, id string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := &worker{e: e, owner: newJobID(), b: newBatcher(e.Graph, orDefault(e.Linger, 20*time.Millisecond))}
+	slots := orDefault(e.InFlight, 256)
+	w := &worker{
+		e: e, owner: newJobID(),
+		inFlight: make(chan struct{}, slots),
+		deciding: make(chan struct{}, deciders),
+		locales:  map[string]string{},
+		// Enough batches at once to carry as many writes as there are slots.
+		b: newBatcher(e.Graph, orDefault(e.Linger, 20*time.Millisecond), (slots+MaxBatch-1)/MaxBatch),
+	}
 	go w.b.run(ctx)
 	for {
 		j, err := e.Store.Job(ctx, id)
@@ -174,7 +196,7 @@ func (w *worker) list(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer stop()
-	g := newGate(orDefault(w.e.Rate, defaultRate))
+	g := w.newGate()
 	explicit, err := w.e.mailboxList(w.job)
 	if err != nil {
 		return false, w.fail(ctx, err)
@@ -231,8 +253,8 @@ func (w *worker) sealMailbox(u scheduler.DirectoryUser) scheduler.RefreshMailbox
 	return scheduler.RefreshMailbox{ID: u.ID, Sealed: w.e.Box.Seal(plain, mailboxInfoContext(w.job.ID, u.ID))}
 }
 
-// workSome works, a few at a time, the unfinished mailboxes whose lease
-// it gets. finished is true when no mailbox is left at all.
+// workSome works the unfinished mailboxes whose lease it gets, many at
+// once. finished is true when no mailbox is left at all.
 func (w *worker) workSome(ctx context.Context) (worked, finished bool, err error) {
 	all, err := w.e.Store.Mailboxes(ctx, w.job.ID)
 	if err != nil {
@@ -248,7 +270,7 @@ func (w *worker) workSome(ctx context.Context) (worked, finished bool, err error
 	}
 	// Workers start at different places, so they seldom meet on a lease.
 	rand.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
-	slots := make(chan struct{}, orDefault(w.e.Mailboxes, 8))
+	slots := make(chan struct{}, orDefault(w.e.Mailboxes, cap(w.inFlight)))
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -299,7 +321,7 @@ func (w *worker) mailbox(ctx context.Context, m scheduler.RefreshMailbox) error 
 	if err != nil {
 		return fmt.Errorf("refresh: mailbox of job %s: %w", w.job.ID, err)
 	}
-	mb := &mailboxState{id: m.ID, gate: newGate(orDefault(w.e.Rate, defaultRate))}
+	mb := &mailboxState{id: m.ID, gate: w.newGate()}
 	if err := json.Unmarshal(plain, &mb.info); err != nil {
 		return err
 	}
@@ -398,13 +420,10 @@ func (w *worker) read(ctx context.Context, g *gate, fn func() error) error {
 		if err == nil || !retryable(err) || attempt >= maxAttempts || ctx.Err() != nil {
 			return err
 		}
-		wait := backoff(attempt)
 		var se *scheduler.Error
 		if errors.As(err, &se) && se.RetryAfter > 0 {
-			wait = time.Duration(se.RetryAfter) * time.Second
-			g.pause(wait)
-		}
-		if err := sleep(ctx, wait); err != nil {
+			g.pause(time.Duration(se.RetryAfter) * time.Second) // the next acquire waits
+		} else if err := sleep(ctx, backoff(attempt)); err != nil {
 			return err
 		}
 	}
@@ -516,6 +535,12 @@ func bodyType(t string) joininfo.BodyType {
 // It changes only the block, and only a block that is ours: the one whose
 // start marker names the conference of the event's property.
 func (w *worker) decide(ctx context.Context, mb *mailboxState, ev scheduler.Event) (decision, error) {
+	select {
+	case w.deciding <- struct{}{}:
+		defer func() { <-w.deciding }()
+	case <-ctx.Done():
+		return decision{}, ctx.Err()
+	}
 	typ := bodyType(ev.BodyType)
 	id, found := joininfo.ConferenceIDOf(ev.Body, typ)
 	switch {
@@ -563,7 +588,11 @@ func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old 
 		return best, nil
 	}
 	score := old.Similarity(d)
+	same := w.localeOf(mb.info.Lang)
 	for _, loc := range w.tmpl.Locales() {
+		if loc == same {
+			continue // best is its rendering
+		}
 		_, b, err := w.blk.Block(ctx, conf, mb.info.Name, loc)
 		if err != nil {
 			return best, err
@@ -573,4 +602,26 @@ func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old 
 		}
 	}
 	return best, nil
+}
+
+// localeOf is the locale whose templates render lang, known by rendering
+// a sample in both (joininfo falls back from "de-DE" to "de" to "en"); ""
+// when no locale renders exactly as lang does.
+func (w *worker) localeOf(lang string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if loc, ok := w.locales[lang]; ok {
+		return loc
+	}
+	sample := joininfo.SampleMeeting()
+	want, err := w.tmpl.Render(lang, sample)
+	loc := ""
+	for _, l := range w.tmpl.Locales() {
+		if b, lerr := w.tmpl.Render(l, sample); err == nil && lerr == nil && b == want {
+			loc = l
+			break
+		}
+	}
+	w.locales[lang] = loc
+	return loc
 }

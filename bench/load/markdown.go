@@ -34,11 +34,16 @@ func (r *Results) Markdown() string {
 
 	b.WriteString("| goal | target | measured |\n|---|---|---|\n")
 	for _, ep := range []string{endpointMe, endpointMeetings} {
-		for _, s := range r.Scenarios {
-			if s.Endpoint == ep && s.Clients == 200 {
-				fmt.Fprintf(&b, "| overhead at 200 concurrent clients, %s, %s | p50 ≤ 2 ms, p99 ≤ 10 ms | p50 %.1f ms, p99 %.1f ms |\n",
-					endpointNames[ep], s.mode(), s.OverheadP50, s.OverheadP99)
+		// Below saturation when there is such a row: queueing is not overhead.
+		var at *Scenario
+		for i, s := range r.Scenarios {
+			if s.Endpoint == ep && s.Clients == 200 && (at == nil || s.Offered > 0) {
+				at = &r.Scenarios[i]
 			}
+		}
+		if at != nil {
+			fmt.Fprintf(&b, "| overhead at 200 concurrent clients, %s, %s | p50 ≤ 2 ms, p99 ≤ 10 ms | p50 %.1f ms, p99 %.1f ms |\n",
+				endpointNames[ep], at.mode(), at.OverheadP50, at.OverheadP99)
 		}
 	}
 	best := 0.0

@@ -19,14 +19,20 @@ import (
 // Client with an app-only credential (entra.AppCredential).
 type Tenant struct {
 	c *Client
-	// PageSize is how many users or events one page asks for.
+	// PageSize is how many users one page asks for, and events too up to
+	// maxEventPage.
 	PageSize int32
 }
 
+// maxEventPage bounds a page of events, which carry their whole bodies.
+const maxEventPage = 100
+
 var _ scheduler.TenantCalendars = (*Tenant)(nil)
 
-// NewTenant returns a Tenant on an app-only client.
-func NewTenant(c *Client) *Tenant { return &Tenant{c: c, PageSize: 100} }
+// NewTenant returns a Tenant on an app-only client. Its pages of users are
+// the largest Graph allows for /users, so that a tenant of a few hundred
+// mailboxes is listed in one request.
+func NewTenant(c *Client) *Tenant { return &Tenant{c: c, PageSize: 999} }
 
 var userFields = []string{"id", "userPrincipalName", "displayName", "preferredLanguage"}
 
@@ -88,7 +94,7 @@ func (t *Tenant) Meetings(ctx context.Context, mailbox string, start, end time.T
 	} else {
 		s, e := start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339)
 		filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + ConferenceProperty + "' and ep/value ne null)"
-		top := t.PageSize
+		top := min(t.PageSize, maxEventPage)
 		cfg.QueryParameters = &users.ItemCalendarViewRequestBuilderGetQueryParameters{
 			StartDateTime: &s, EndDateTime: &e, Filter: &filter, Select: tenantEventFields, Expand: expandProperty, Top: &top,
 			Orderby: []string{"start/dateTime"},

@@ -33,3 +33,40 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSimilarity scores a stale block against a fresh rendering in
+// every locale, counting both sides of each pair.
+func BenchmarkSimilarity(b *testing.B) {
+	old := mustRender(b, "de", testMeeting).Digest(BodyHTML)
+	var fresh []Digest
+	for _, loc := range DefaultTemplates().Locales() {
+		fresh = append(fresh, mustRender(b, loc, otherMeeting).Digest(BodyHTML))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range fresh {
+			if s := old.Trigrams().Similarity(d.Trigrams()); s < 0 || s > 1 {
+				b.Fatalf("similarity %v", s)
+			}
+		}
+	}
+}
+
+// BenchmarkTrigramsSimilarity is BenchmarkSimilarity as a bulk refresh
+// tells a stale block's language: the block's triples counted once.
+func BenchmarkTrigramsSimilarity(b *testing.B) {
+	old := mustRender(b, "de", testMeeting).Digest(BodyHTML)
+	var fresh []Digest
+	for _, loc := range DefaultTemplates().Locales() {
+		fresh = append(fresh, mustRender(b, loc, otherMeeting).Digest(BodyHTML))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		was := old.Trigrams()
+		for _, d := range fresh {
+			if s := was.Similarity(d.Trigrams()); s < 0 || s > 1 {
+				b.Fatalf("similarity %v", s)
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultSources returns the source of the built-in templates, keyed by
@@ -132,35 +133,49 @@ func (d Digest) Changes(o Digest) []string {
 	return out
 }
 
-// Similarity scores how many words two digests' texts share, from 0 to 1;
-// it tells which locale an existing block was rendered in.
-func (d Digest) Similarity(o Digest) float64 {
-	a, b := trigrams(d.Text), trigrams(o.Text)
-	if len(a)+len(b) == 0 {
+// Trigrams are the three-letter runs of a digest's text, each packed into
+// one number and sorted: a block scored against many others is counted
+// once, and two are compared by a merge, without hashing.
+type Trigrams []uint64
+
+// Trigrams returns the runs of d's text: it has no spaces left, and
+// trigrams tell languages apart as well as words do.
+func (d Digest) Trigrams() Trigrams {
+	n := utf8.RuneCountInString(d.Text) - 2
+	if n <= 0 {
+		return nil
+	}
+	t := make(Trigrams, 0, n)
+	var run uint64 // the last three runes, 21 bits each
+	seen := 0
+	for _, r := range d.Text {
+		run = (run<<21 | uint64(r)) & (1<<63 - 1)
+		if seen++; seen >= 3 {
+			t = append(t, run)
+		}
+	}
+	slices.Sort(t)
+	return t
+}
+
+// Similarity scores how many runs t and o share, from 0 to 1; it tells
+// which locale an existing block was rendered in.
+func (t Trigrams) Similarity(o Trigrams) float64 {
+	if len(t)+len(o) == 0 {
 		return 1
 	}
 	common := 0
-	for w, n := range a {
-		common += min(n, b[w])
+	for i, j := 0, 0; i < len(t) && j < len(o); {
+		switch {
+		case t[i] < o[j]:
+			i++
+		case t[i] > o[j]:
+			j++
+		default:
+			common++
+			i++
+			j++
+		}
 	}
-	return 2 * float64(common) / float64(total(a)+total(b))
-}
-
-// trigrams counts the three-letter runs of a squeezed text: it has no spaces left, and
-// trigrams tell languages apart as well as words do.
-func trigrams(s string) map[string]int {
-	r := []rune(s)
-	m := map[string]int{}
-	for i := 0; i+3 <= len(r); i++ {
-		m[string(r[i:i+3])]++
-	}
-	return m
-}
-
-func total(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
+	return 2 * float64(common) / float64(len(t)+len(o))
 }

@@ -66,15 +66,52 @@ func TestSimilarityFindsTheLocale(t *testing.T) {
 	changed := testMeeting
 	changed.DialIn = nil
 	for _, loc := range []string{"en", "de", "fr", "ja"} {
-		old := mustRender(t, loc, testMeeting).Digest(BodyHTML)
+		old := mustRender(t, loc, testMeeting).Digest(BodyHTML).Trigrams()
 		best, score := "", -1.0
 		for _, cand := range DefaultTemplates().Locales() {
-			if s := old.Similarity(mustRender(t, cand, changed).Digest(BodyHTML)); s > score {
+			if s := old.Similarity(mustRender(t, cand, changed).Digest(BodyHTML).Trigrams()); s > score {
 				best, score = cand, s
 			}
 		}
 		if best != loc {
 			t.Errorf("a %s block looks most like %s", loc, best)
+		}
+	}
+}
+
+// Similarity is the share of letter triples two texts have in common,
+// counted with repeats: the same score, to the bit, as counting them in
+// maps, for every locale's blocks, short texts, repeats and broken UTF-8.
+func TestSimilarityCountsTriples(t *testing.T) {
+	t.Parallel()
+	byMaps := func(a, b string) float64 {
+		count := func(s string) (map[string]int, int) {
+			r, m := []rune(s), map[string]int{}
+			for i := 0; i+3 <= len(r); i++ {
+				m[string(r[i:i+3])]++
+			}
+			return m, max(len(r)-2, 0)
+		}
+		ma, na := count(a)
+		mb, nb := count(b)
+		if na+nb == 0 {
+			return 1
+		}
+		common := 0
+		for w, n := range ma {
+			common += min(n, mb[w])
+		}
+		return 2 * float64(common) / float64(na+nb)
+	}
+	texts := []string{"", "a", "ab", "abc", "abcabc", "aaaaaa", "aaab", "日本語の会議", "\xff\xfeab\xff", "a\xffb\xfec", "\U0010ffffab"}
+	for _, loc := range DefaultTemplates().Locales() {
+		texts = append(texts, mustRender(t, loc, testMeeting).Digest(BodyHTML).Text, mustRender(t, loc, otherMeeting).Digest(BodyText).Text)
+	}
+	for _, a := range texts {
+		for _, b := range texts {
+			if got, want := (Digest{Text: a}).Trigrams().Similarity(Digest{Text: b}.Trigrams()), byMaps(a, b); got != want {
+				t.Errorf("Similarity(%q, %q) = %v, want %v", a, b, got, want)
+			}
 		}
 	}
 }

@@ -45,9 +45,11 @@ const (
 	MailboxWindow = 10 * time.Minute
 )
 
-// Blocks renders what an invitation should show now (meeting.Service).
+// Blocks renders what an invitation should show now (meeting.Service):
+// Block in one locale, Blocks in any from one look-up of the conference.
 type Blocks interface {
 	Block(ctx context.Context, conferenceID, organizerName, locale string) (scheduler.Conference, joininfo.Block, error)
+	Blocks(ctx context.Context, conferenceID, organizerName string) (func(locale string) (joininfo.Block, error), error)
 }
 
 // Renderer prepares, for a job's settings snapshot, what renders its

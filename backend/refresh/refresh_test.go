@@ -49,6 +49,13 @@ func (f fakeBlocks) Block(_ context.Context, conf, _, locale string) (scheduler.
 	return scheduler.Conference{ConferenceID: conf}, block(conf, newNumbers, locale), nil
 }
 
+func (f fakeBlocks) Blocks(_ context.Context, conf, _ string) (func(string) (joininfo.Block, error), error) {
+	if !f.known[conf] {
+		return nil, scheduler.ErrNotFound
+	}
+	return func(locale string) (joininfo.Block, error) { return block(conf, newNumbers, locale), nil }, nil
+}
+
 type fakeEvent struct {
 	scheduler.Event
 	writes int

@@ -554,7 +554,7 @@ func (w *worker) decide(ctx context.Context, mb *mailboxState, ev scheduler.Even
 		return decision{action: ActionSkip, reason: ReasonBlockMismatch}, nil
 	}
 	old, _ := joininfo.DigestOf(ev.Body, typ)
-	block, err := w.render(ctx, mb, ev.ConferenceID, old, typ)
+	block, next, err := w.render(ctx, mb, ev.ConferenceID, old, typ)
 	switch {
 	case scheduler.ErrorCode(err) == scheduler.ECodeNotFound:
 		return decision{action: ActionSkip, reason: ReasonUnknown}, nil
@@ -564,7 +564,6 @@ func (w *worker) decide(ctx context.Context, mb *mailboxState, ev scheduler.Even
 		w.e.log().Warn("refresh: rendering a join block", "job", w.job.ID, "conference", ev.ConferenceID, "err", err.Error())
 		return decision{action: ActionFailed, reason: ReasonRender}, nil
 	}
-	next := block.Digest(typ)
 	if next.Equal(old) {
 		return decision{action: ActionCurrent}, nil
 	}
@@ -577,31 +576,38 @@ func (w *worker) decide(ctx context.Context, mb *mailboxState, ev scheduler.Even
 
 // render renders the block in the language the invitation was written in:
 // the organizer's preferred one if it matches, else the locale whose
-// rendering is most like the block there now.
-func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old joininfo.Digest, typ joininfo.BodyType) (joininfo.Block, error) {
-	_, best, err := w.blk.Block(ctx, conf, mb.info.Name, mb.info.Lang)
+// rendering is most like the block there now; it returns the block's
+// digest too.
+func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old joininfo.Digest, typ joininfo.BodyType) (joininfo.Block, joininfo.Digest, error) {
+	in, err := w.blk.Blocks(ctx, conf, mb.info.Name)
 	if err != nil {
-		return best, err
+		return joininfo.Block{}, joininfo.Digest{}, err
+	}
+	best, err := in(mb.info.Lang)
+	if err != nil {
+		return joininfo.Block{}, joininfo.Digest{}, err
 	}
 	d := best.Digest(typ)
 	if d.Equal(old) {
-		return best, nil
+		return best, d, nil
 	}
-	score := old.Similarity(d)
+	was := old.Trigrams() // scored against every locale: counted once
+	score := was.Similarity(d.Trigrams())
 	same := w.localeOf(mb.info.Lang)
 	for _, loc := range w.tmpl.Locales() {
 		if loc == same {
 			continue // best is its rendering
 		}
-		_, b, err := w.blk.Block(ctx, conf, mb.info.Name, loc)
+		b, err := in(loc)
 		if err != nil {
-			return best, err
+			return joininfo.Block{}, joininfo.Digest{}, err
 		}
-		if s := old.Similarity(b.Digest(typ)); s > score {
-			best, score = b, s
+		bd := b.Digest(typ)
+		if s := was.Similarity(bd.Trigrams()); s > score {
+			best, d, score = b, bd, s
 		}
 	}
-	return best, nil
+	return best, d, nil
 }
 
 // localeOf is the locale whose templates render lang, known by rendering

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark at full size, then the tables of
 # BENCHMARKS.md rewritten between their markers (bench/README.md). Takes
-# about six minutes on 2 cores; everything runs on loopback and stops by
+# about two minutes on 2 cores; everything runs on loopback and stops by
 # itself. BENCH_OUT keeps the raw results (default: a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -174,6 +174,10 @@ func balanced(items []item) bool {
 	return len(items) == 0 || !items[len(items)-1].open
 }
 
+// Resolve is the locale whose templates render locale: itself, a parent
+// ("de-DE" falls back to "de") or the fallback.
+func (t *Templates) Resolve(locale string) string { return t.resolve(locale) }
+
 func (t *Templates) resolve(locale string) string {
 	for l := normalizeLocale(locale); l != ""; {
 		if _, ok := t.html[l]; ok {

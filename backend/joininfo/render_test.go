@@ -108,6 +108,12 @@ func TestRenderLocaleFallback(t *testing.T) {
 			t.Errorf("locale %q: block does not contain %q:\n%s", locale, want, b.Text)
 		}
 	}
+	tmpl := DefaultTemplates()
+	for locale, want := range map[string]string{"de-DE": "de", "DE": "de", "fr_CA": "fr", "ja": "ja", "pt-BR": "en", "": "en"} {
+		if got := tmpl.Resolve(locale); got != want {
+			t.Errorf("Resolve(%q) = %q, want %q", locale, got, want)
+		}
+	}
 }
 
 func TestParseTemplatesErrors(t *testing.T) {

@@ -73,9 +73,6 @@ type worker struct {
 	deciding chan struct{} // a slot per meeting being decided
 	blk      Blocks
 	tmpl     *joininfo.Templates
-
-	mu      sync.Mutex
-	locales map[string]string // see localeOf
 }
 
 // newGate paces a mailbox (or the directory) within the worker's slots.
@@ -94,7 +91,6 @@ func (e *Engine) Run(ctx context.Context, id string) error {
 		e: e, owner: newJobID(),
 		inFlight: make(chan struct{}, slots),
 		deciding: make(chan struct{}, deciders),
-		locales:  map[string]string{},
 		// Enough batches at once to carry as many writes as there are slots.
 		b: newBatcher(e.Graph, orDefault(e.Linger, 20*time.Millisecond), (slots+MaxBatch-1)/MaxBatch),
 	}
@@ -593,7 +589,7 @@ func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old 
 	}
 	was := old.Trigrams() // scored against every locale: counted once
 	score := was.Similarity(d.Trigrams())
-	same := w.localeOf(mb.info.Lang)
+	same := w.tmpl.Resolve(mb.info.Lang)
 	for _, loc := range w.tmpl.Locales() {
 		if loc == same {
 			continue // best is its rendering
@@ -608,26 +604,4 @@ func (w *worker) render(ctx context.Context, mb *mailboxState, conf string, old 
 		}
 	}
 	return best, d, nil
-}
-
-// localeOf is the locale whose templates render lang, known by rendering
-// a sample in both (joininfo falls back from "de-DE" to "de" to "en"); ""
-// when no locale renders exactly as lang does.
-func (w *worker) localeOf(lang string) string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if loc, ok := w.locales[lang]; ok {
-		return loc
-	}
-	sample := joininfo.SampleMeeting()
-	want, err := w.tmpl.Render(lang, sample)
-	loc := ""
-	for _, l := range w.tmpl.Locales() {
-		if b, lerr := w.tmpl.Render(l, sample); err == nil && lerr == nil && b == want {
-			loc = l
-			break
-		}
-	}
-	w.locales[lang] = loc
-	return loc
 }

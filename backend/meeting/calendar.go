@@ -9,8 +9,9 @@ import (
 )
 
 // writeCalendar puts the join information into the request's calendar
-// item (or a new one) and marks the conference complete.
-func (s *Service) writeCalendar(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, c scheduler.Conference, req Request) (Meeting, error) {
+// item (or a new one) and marks the conference complete. item, when not
+// nil, is the request's item already being read.
+func (s *Service) writeCalendar(ctx context.Context, p scheduler.Principal, prof scheduler.Profile, c scheduler.Conference, req Request, item *readAhead) (Meeting, error) {
 	m, err := s.view(ctx, prof, c, req.Locale)
 	if err != nil {
 		return Meeting{}, err
@@ -24,7 +25,7 @@ func (s *Service) writeCalendar(ctx context.Context, p scheduler.Principal, prof
 			Attendees: attendees(req.Attendees), ConferenceID: c.ConferenceID,
 		})
 	} else {
-		ev, err = s.stamp(ctx, p, c.Mailbox, req.EventID, m)
+		ev, err = s.stamp(ctx, p, c.Mailbox, req.EventID, m, item)
 	}
 	if err != nil {
 		return Meeting{}, err
@@ -56,9 +57,9 @@ func attendees(addrs []string) []scheduler.Attendee {
 // stamp replaces (or inserts) the join block in an existing item, sets the
 // location and our property, guarded by the change key: when someone edits
 // the item meanwhile, it reads it again and retries, so no edit is lost.
-func (s *Service) stamp(ctx context.Context, p scheduler.Principal, mailbox, eventID string, m Meeting) (scheduler.Event, error) {
+func (s *Service) stamp(ctx context.Context, p scheduler.Principal, mailbox, eventID string, m Meeting, item *readAhead) (scheduler.Event, error) {
 	block := joininfo.Block{HTML: m.JoinInfo.HTML, Text: m.JoinInfo.Text}
-	return s.patchBody(ctx, p, mailbox, eventID, func(ev scheduler.Event) scheduler.EventPatch {
+	return s.patchBody(ctx, p, mailbox, eventID, item, func(ev scheduler.Event) scheduler.EventPatch {
 		body := joininfo.Replace(ev.Body, bodyType(ev.BodyType), block)
 		loc, id := m.Location, m.ConferenceID
 		return scheduler.EventPatch{BodyType: ev.BodyType, Body: &body, Location: &loc, ConferenceID: &id}
@@ -67,7 +68,7 @@ func (s *Service) stamp(ctx context.Context, p scheduler.Principal, mailbox, eve
 
 // unstamp removes our block, our location and our property from an item.
 func (s *Service) unstamp(ctx context.Context, p scheduler.Principal, mailbox, eventID, joinURL string) error {
-	_, err := s.patchBody(ctx, p, mailbox, eventID, func(ev scheduler.Event) scheduler.EventPatch {
+	_, err := s.patchBody(ctx, p, mailbox, eventID, nil, func(ev scheduler.Event) scheduler.EventPatch {
 		body := joininfo.Remove(ev.Body, bodyType(ev.BodyType))
 		none := ""
 		patch := scheduler.EventPatch{BodyType: ev.BodyType, Body: &body, ConferenceID: &none}
@@ -79,11 +80,20 @@ func (s *Service) unstamp(ctx context.Context, p scheduler.Principal, mailbox, e
 	return err
 }
 
-func (s *Service) patchBody(ctx context.Context, p scheduler.Principal, mailbox, eventID string, change func(scheduler.Event) scheduler.EventPatch) (scheduler.Event, error) {
+// patchBody reads the item (the first time from item, when given), changes
+// it and writes it back guarded by its change key, reading it again when
+// it changed meanwhile.
+func (s *Service) patchBody(ctx context.Context, p scheduler.Principal, mailbox, eventID string, item *readAhead, change func(scheduler.Event) scheduler.EventPatch) (scheduler.Event, error) {
 	var err error
 	for range changeKeyRetries {
 		var ev scheduler.Event
-		if ev, err = s.Calendar.Event(ctx, p, mailbox, eventID); err != nil {
+		if item != nil {
+			ev, err = item.wait(ctx)
+			item = nil
+		} else {
+			ev, err = s.Calendar.Event(ctx, p, mailbox, eventID)
+		}
+		if err != nil {
 			return scheduler.Event{}, err
 		}
 		var out scheduler.Event
@@ -134,7 +144,7 @@ func (s *Service) WriteCalendar(ctx context.Context, p scheduler.Principal, prof
 	if prof, err = s.organizer(ctx, p, prof, c); err != nil {
 		return Meeting{}, err
 	}
-	return s.writeCalendar(ctx, p, prof, c, Request{EventID: eventID, Locale: locale})
+	return s.writeCalendar(ctx, p, prof, c, Request{EventID: eventID, Locale: locale}, nil)
 }
 
 // Patch is a change to a meeting; nil fields stay as they are.
@@ -190,7 +200,7 @@ func (s *Service) Update(ctx context.Context, p scheduler.Principal, prof schedu
 	}
 	if c.EventID != "" {
 		block := joininfo.Block{HTML: m.JoinInfo.HTML, Text: m.JoinInfo.Text}
-		_, err := s.patchBody(ctx, p, c.Mailbox, c.EventID, func(ev scheduler.Event) scheduler.EventPatch {
+		_, err := s.patchBody(ctx, p, c.Mailbox, c.EventID, nil, func(ev scheduler.Event) scheduler.EventPatch {
 			body := joininfo.Replace(ev.Body, bodyType(ev.BodyType), block)
 			out := scheduler.EventPatch{BodyType: ev.BodyType, Body: &body}
 			if patch.Start != nil || patch.End != nil {
@@ -269,3 +279,36 @@ type Listed struct {
 	JoinURL      string    `json:"joinUrl,omitempty"`
 	WebLink      string    `json:"webLink,omitempty"`
 }
+
+// readAhead is a calendar item being read in the background, so that the
+// read overlaps other work (allocating the conference: a Graph call of its
+// own with Teams, store round trips otherwise). The write that follows is
+// guarded by the item's change key, so reading early loses no edit.
+type readAhead struct {
+	done   chan struct{}
+	ev     scheduler.Event
+	err    error
+	cancel context.CancelFunc
+}
+
+// readAhead starts reading an item; stop (or the end of ctx) abandons it.
+func (s *Service) readAhead(ctx context.Context, p scheduler.Principal, mailbox, eventID string) *readAhead {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &readAhead{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(r.done)
+		r.ev, r.err = s.Calendar.Event(ctx, p, mailbox, eventID)
+	}()
+	return r
+}
+
+func (r *readAhead) wait(ctx context.Context) (scheduler.Event, error) {
+	select {
+	case <-r.done:
+		return r.ev, r.err
+	case <-ctx.Done():
+		return scheduler.Event{}, ctx.Err()
+	}
+}
+
+func (r *readAhead) stop() { r.cancel() }

@@ -290,7 +290,7 @@ func (s *Service) resume(ctx context.Context, p scheduler.Principal, prof schedu
 		}
 	}
 	if c.EventID == "" && (req.EventID != "" || req.CreateEvent) {
-		return s.writeCalendar(ctx, p, prof, c, req)
+		return s.writeCalendar(ctx, p, prof, c, req, nil)
 	}
 	return s.view(ctx, prof, c, req.Locale)
 }
@@ -307,6 +307,11 @@ func (s *Service) create(ctx context.Context, p scheduler.Principal, prof schedu
 		if owner.ID != p.OID {
 			prof, mailbox = owner, owner.ID
 		}
+	}
+	var item *readAhead
+	if req.EventID != "" && !req.CreateEvent {
+		item = s.readAhead(ctx, p, mailbox, req.EventID)
+		defer item.stop()
 	}
 	creq := scheduler.ConferenceRequest{
 		Principal: p, Organizer: prof, MeetingID: newMeetingID(),
@@ -325,7 +330,7 @@ func (s *Service) create(ctx context.Context, p scheduler.Principal, prof schedu
 	if req.EventID == "" && !req.CreateEvent {
 		return s.view(ctx, prof, c, req.Locale)
 	}
-	m, err := s.writeCalendar(ctx, p, prof, c, req)
+	m, err := s.writeCalendar(ctx, p, prof, c, req, item)
 	if scheduler.ErrorCode(err) == scheduler.ECodeForbidden {
 		// No access to that calendar: a retry cannot succeed, so keep nothing.
 		if ferr := s.discard(context.WithoutCancel(ctx), p, c); ferr != nil {

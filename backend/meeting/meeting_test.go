@@ -234,3 +234,62 @@ func TestRequestOptions(t *testing.T) {
 func equalOptions(a, b scheduler.MeetingOptions) bool {
 	return a.Lobby == b.Lobby && a.Presenters == b.Presenters && a.PhoneBypass == b.PhoneBypass && slices.Equal(a.PresenterList, b.PresenterList)
 }
+
+// signallingCalendar tells when an item is first read.
+type signallingCalendar struct {
+	*fakeCalendar
+	read chan struct{}
+	once sync.Once
+}
+
+func (s *signallingCalendar) Event(ctx context.Context, p scheduler.Principal, mailbox, id string) (scheduler.Event, error) {
+	s.once.Do(func() { close(s.read) })
+	return s.fakeCalendar.Event(ctx, p, mailbox, id)
+}
+
+// waitingProvider allocates only once the item is being read: a provider
+// as slow as a Graph call (Teams) then costs no extra round trip.
+type waitingProvider struct {
+	scheduler.Provider
+	read <-chan struct{}
+}
+
+func (w waitingProvider) NewConference(ctx context.Context, req scheduler.ConferenceRequest) (scheduler.Conference, error) {
+	select {
+	case <-w.read:
+		return w.Provider.NewConference(ctx, req)
+	case <-time.After(10 * time.Second): // a guard against hanging, not a measurement
+		return scheduler.Conference{}, scheduler.Errorf(scheduler.ECodeUnavailable, "the calendar item was not read while the conference was allocated")
+	}
+}
+
+func TestItemReadWhileAllocating(t *testing.T) {
+	t.Parallel()
+	box, err := secret.New(secret.RandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := inmem.New()
+	cal := &signallingCalendar{fakeCalendar: &fakeCalendar{}, read: make(chan struct{})}
+	ctx := context.Background()
+	p := scheduler.Principal{OID: "oid-adele", TID: "tid-contoso"}
+	start := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Minute)
+	item, _ := cal.fakeCalendar.CreateEvent(ctx, p, "", scheduler.Event{Subject: "Review", Body: "<p>Agenda</p>", BodyType: scheduler.BodyHTML})
+	s := &meeting.Service{
+		Conferences: store,
+		Idempotency: store,
+		Provider:    waitingProvider{Provider: conferencing.NewTemplate(conferencing.SandboxSettings("http://localhost:8080"), box), read: cal.read},
+		Calendar:    cal,
+		Templates:   joininfo.DefaultTemplates(),
+		Box:         box,
+	}
+	prof := scheduler.NewProfile("oid-adele", "Adele Vance", "Adele", "Vance", "adele.vance@contoso.example", "adele.vance@contoso.example", "en-US", nil)
+	m, err := s.Create(ctx, p, prof, meeting.Request{Subject: "Review", Start: start, End: start.Add(time.Hour), EventID: item.ID}, "key-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, _ := cal.fakeCalendar.Event(ctx, p, "", item.ID)
+	if !strings.Contains(written.Body, "Agenda") || !strings.Contains(written.Body, m.ConferenceID) || written.ConferenceID != m.ConferenceID {
+		t.Fatalf("item after Create: %+v", written)
+	}
+}

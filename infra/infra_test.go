@@ -259,7 +259,16 @@ func TestChartDefaults(t *testing.T) {
 	if np := find(t, objs, "NetworkPolicy", ""); np == nil {
 		t.Error("no NetworkPolicy for the bundled Redis")
 	}
+	if _, ok := e["WEBSCHEDULER_TRUSTED_PROXIES"]; ok {
+		t.Error("proxies are trusted by default")
+	}
 	noInlineSecrets(t, objs)
+
+	objs = mustRender(t, with(required(), map[string]any{"trustedProxies": "10.244.0.0/16"}))
+	e = env(at(find(t, objs, "Deployment", ""), "spec.template.spec.containers.0"))
+	if v := at(e["WEBSCHEDULER_TRUSTED_PROXIES"], "value"); v != "10.244.0.0/16" {
+		t.Errorf("trustedProxies: %v", v)
+	}
 }
 
 // noInlineSecrets: the chart renders no Secret, and every value that is a

@@ -46,7 +46,7 @@ func (s *Server) limitClient(c *fiber.Ctx) error {
 		strings.HasPrefix(p, qoePrefix+"/") && slices.Contains(s.deps.QoEOpenPaths, strings.TrimPrefix(p, qoePrefix)):
 		return c.Next()
 	}
-	if err := s.rateLimit(c, "ip", c.IP(), s.deps.RateLimits.PerIP); err != nil {
+	if err := s.rateLimit(c, "ip", s.clientAddr(c), s.deps.RateLimits.PerIP); err != nil {
 		return err
 	}
 	return c.Next()
@@ -58,7 +58,7 @@ func (s *Server) limitClient(c *fiber.Ctx) error {
 func (s *Server) authenticateLimited(c *fiber.Ctx) error {
 	err := s.authenticate(c)
 	if err != nil && c.Locals(principalLocal) == nil && c.Get(fiber.HeaderAuthorization) != "" {
-		if lerr := s.rateLimit(c, "ip", c.IP(), s.deps.RateLimits.PerIP); lerr != nil {
+		if lerr := s.rateLimit(c, "ip", s.clientAddr(c), s.deps.RateLimits.PerIP); lerr != nil {
 			return lerr
 		}
 	}

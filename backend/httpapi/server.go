@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -69,6 +70,9 @@ type Deps struct {
 	// RateLimiter counts requests for RateLimits; nil turns limits off.
 	RateLimiter scheduler.RateLimiter
 	RateLimits  RateLimits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client for the per-address limit; none: the peer is the client.
+	TrustedProxies []netip.Prefix
 	// Settings, when set, serves the admin page and /api/v1/admin; the
 	// admin's settings then also decide the add-in policy and dial-in page.
 	Settings *settings.Service

@@ -46,6 +46,7 @@ type config struct {
 	Sandbox             bool
 	LogLevel            slog.Level
 	RateLimits          httpapi.RateLimits
+	TrustedProxies      []netip.Prefix
 }
 
 // configError lists every problem found, so one start shows them all.
@@ -205,6 +206,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			*l.into = n
 		}
 	}
+	c.TrustedProxies = prefixes("TRUSTED_PROXIES", get, bad)
 	loadQoE(&c, get, bad)
 	if c.QoEDatabaseURL != "" {
 		if u, err := url.Parse(c.QoEDatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -272,11 +274,31 @@ func (c config) logAttrs() []any {
 		"qoe_database_url", redactURL(c.QoEDatabaseURL), "qoe_sip_addr", c.QoESIPAddr, "qoe_ingest_key", mask(c.QoEIngestKey),
 		"qoe_retention", c.QoERetention.String(), "qoe_truncate_ips", c.QoETruncateIPs, "qoe_teams", c.QoETeams,
 		"qoe_teams_client_state", mask(c.QoETeamsClientState), "log_level", c.LogLevel.String(),
-		"rate_limit_ip", c.RateLimits.PerIP, "rate_limit_user", c.RateLimits.PerUser,
+		"rate_limit_ip", c.RateLimits.PerIP, "rate_limit_user", c.RateLimits.PerUser, "trusted_proxies", c.TrustedProxies,
 	}
 }
 
 var errUsage = errors.New("usage")
+
+// prefixes reads a comma-separated list of addresses and CIDR prefixes.
+func prefixes(name string, get func(name, def string) string, bad func(format string, args ...any)) []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range strings.Split(get(name, ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(p); err == nil {
+			p = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			bad("WEBSCHEDULER_%s: %q is not an address or CIDR prefix", name, p)
+			continue
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out
+}
 
 // loadQoE reads the call-quality settings; they need the database URL.
 func loadQoE(c *config, get func(name, def string) string, bad func(format string, args ...any)) {
@@ -287,20 +309,7 @@ func loadQoE(c *config, get func(name, def string) string, bad func(format strin
 	} else {
 		c.QoERetention = r
 	}
-	for _, p := range strings.Split(get("QOE_SIP_ALLOW", ""), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if a, err := netip.ParseAddr(p); err == nil {
-			p = netip.PrefixFrom(a, a.BitLen()).String()
-		}
-		pfx, err := netip.ParsePrefix(p)
-		if err != nil {
-			bad("WEBSCHEDULER_QOE_SIP_ALLOW: %q is not an address or CIDR prefix", p)
-			continue
-		}
-		c.QoESIPAllow = append(c.QoESIPAllow, pfx.Masked())
-	}
+	c.QoESIPAllow = prefixes("QOE_SIP_ALLOW", get, bad)
 	for _, f := range []struct {
 		name string
 		dst  *bool

@@ -70,16 +70,17 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := loadConfig(envOf(map[string]string{
-		"WEBSCHEDULER_TENANT_ID":      "fec4f964-8bc9-4fac-b972-1c1da35adbcd",
-		"WEBSCHEDULER_CLIENT_SECRET":  "x",
-		"WEBSCHEDULER_CLIENT_CERT":    certPath,
-		"WEBSCHEDULER_PUBLIC_URL":     "ftp://bad",
-		"WEBSCHEDULER_GRAPH_URL":      "not a url",
-		"WEBSCHEDULER_ENCRYPTION_KEY": "short",
-		"WEBSCHEDULER_LOG_LEVEL":      "loud",
-		"WEBSCHEDULER_PROVIDER":       "zoom",
-		"WEBSCHEDULER_ADDR":           "8080",
-		"WEBSCHEDULER_TLS_CERT":       "/nonexistent/cert.pem",
+		"WEBSCHEDULER_TENANT_ID":       "fec4f964-8bc9-4fac-b972-1c1da35adbcd",
+		"WEBSCHEDULER_CLIENT_SECRET":   "x",
+		"WEBSCHEDULER_CLIENT_CERT":     certPath,
+		"WEBSCHEDULER_PUBLIC_URL":      "ftp://bad",
+		"WEBSCHEDULER_GRAPH_URL":       "not a url",
+		"WEBSCHEDULER_ENCRYPTION_KEY":  "short",
+		"WEBSCHEDULER_LOG_LEVEL":       "loud",
+		"WEBSCHEDULER_PROVIDER":        "zoom",
+		"WEBSCHEDULER_ADDR":            "8080",
+		"WEBSCHEDULER_TLS_CERT":        "/nonexistent/cert.pem",
+		"WEBSCHEDULER_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example",
 	}))
 	var ce configError
 	if !errors.As(err, &ce) {
@@ -88,13 +89,13 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{
 		"CLIENT_ID is not", "only one of WEBSCHEDULER_CLIENT_SECRET and WEBSCHEDULER_CLIENT_CERT", "PUBLIC_URL",
 		"GRAPH_URL", "ENCRYPTION_KEY", "LOG_LEVEL", "PROVIDER", "ADDR", "TLS_CERT and WEBSCHEDULER_TLS_KEY",
-		"cannot read \"/nonexistent/cert.pem\"", "REDIS_URL is required",
+		"cannot read \"/nonexistent/cert.pem\"", "REDIS_URL is required", `TRUSTED_PROXIES: "proxy.example"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
 	}
-	if len(ce) < 11 {
+	if len(ce) < 12 {
 		t.Errorf("got %d problems, want every one listed:\n%v", len(ce), err)
 	}
 }

@@ -152,6 +152,47 @@ func TestJitsiDirectoryListsNothing(t *testing.T) {
 	}
 }
 
+// TestRateLimitPerAddressBehindProxies: behind a trusted reverse proxy the
+// client named in X-Forwarded-For is counted, not the proxy; addresses
+// left of the first untrusted hop, or a header from an untrusted peer,
+// change nothing.
+func TestRateLimitPerAddressBehindProxies(t *testing.T) {
+	t.Parallel()
+	pages := func(h *harness, xff string, n int) (served int) {
+		t.Helper()
+		for range n {
+			req := mustRequest(t, "GET", h.base+"/help", nil, nil)
+			if xff != "" {
+				req.Header.Set("X-Forwarded-For", xff)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				served++
+			}
+		}
+		return served
+	}
+	proxied := startSandbox(t, map[string]string{"WEBSCHEDULER_RATE_LIMIT_IP": "3", "WEBSCHEDULER_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}, "")
+	if got := pages(proxied, "198.51.100.7", 5); got != 3 {
+		t.Fatalf("client behind the proxy: %d of 5 pages served, want 3", got)
+	}
+	if got := pages(proxied, "198.51.100.8, 10.1.2.3", 3); got != 3 {
+		t.Fatalf("another client behind two proxies: %d of 3 pages served, want 3", got)
+	}
+	if got := pages(proxied, "203.0.113.99, 198.51.100.7", 1); got != 0 {
+		t.Fatal("a forged address left of the client's let a limited client through")
+	}
+
+	direct := startSandbox(t, map[string]string{"WEBSCHEDULER_RATE_LIMIT_IP": "3"}, "")
+	if got := pages(direct, "198.51.100.1", 2) + pages(direct, "198.51.100.2", 2); got != 3 {
+		t.Fatalf("without trusted proxies: %d of 4 pages served, want 3 (the header is ignored)", got)
+	}
+}
+
 // TestRateLimitsHoldAcrossReplicas: two replicas share the counters in
 // Redis; a user over their limit, and an address over its limit, get 429
 // rate_limited with Retry-After on either replica.

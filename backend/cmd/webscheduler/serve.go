@@ -228,8 +228,9 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 		PublicURL: cfg.PublicURL,
 
 		// Counters share the session store: Redis across replicas.
-		RateLimiter: in.stores,
-		RateLimits:  cfg.RateLimits,
+		RateLimiter:    in.stores,
+		RateLimits:     cfg.RateLimits,
+		TrustedProxies: cfg.TrustedProxies,
 
 		Settings: adm.settings,
 		Refresh:  adm.refresh,

@@ -391,6 +391,7 @@ func TestBicep(t *testing.T) {
 		"{ name: 'WEBSCHEDULER_CLIENT_SECRET', secretRef: 'client-secret' }",
 		"{ name: 'WEBSCHEDULER_ENCRYPTION_KEY', secretRef: 'encryption-key' }",
 		"{ name: 'WEBSCHEDULER_REDIS_URL', secretRef: 'redis-url' }",
+		"{ name: 'WEBSCHEDULER_TRUSTED_PROXIES', value: trustedProxies }",
 		"keyVaultUrl: '${vault.properties.vaultUri}secrets/client-secret'",
 		"enableNonSslPort: false",
 		"'aof-backup-enabled': 'true'",

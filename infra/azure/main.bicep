@@ -32,6 +32,9 @@ param publicUrl string = ''
 @allowed(['template', 'teams'])
 param provider string = 'template'
 
+@description('Comma list of the addresses or CIDR prefixes Container Apps\' ingress reaches the app from (the environment\'s infrastructure subnet): their X-Forwarded-For then names the client for the per-address rate limit. Empty: the peer counts.')
+param trustedProxies string = ''
+
 @description('The conferencing settings file (YAML), see README "Conferencing settings". Required with the template provider.')
 param settingsYaml string = ''
 
@@ -178,6 +181,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             { name: 'WEBSCHEDULER_ALLOWED_TENANTS', value: allowedTenants }
             { name: 'WEBSCHEDULER_CLIENT_ID', value: clientId }
             { name: 'WEBSCHEDULER_PROVIDER', value: provider }
+            { name: 'WEBSCHEDULER_TRUSTED_PROXIES', value: trustedProxies }
             { name: 'WEBSCHEDULER_CLIENT_SECRET', secretRef: 'client-secret' }
             { name: 'WEBSCHEDULER_ENCRYPTION_KEY', secretRef: 'encryption-key' }
             { name: 'WEBSCHEDULER_REDIS_URL', secretRef: 'redis-url' }

@@ -5,6 +5,13 @@ import (
 	"fmt"
 )
 
+// The icons of the app package (Package), which the manifest names: 192 and
+// 32 pixels square, as the unified manifest asks.
+const (
+	packageColorIcon   = "color.png"
+	packageOutlineIcon = "outline.png"
+)
+
 // SchemaVersion is the unified manifest schema the JSON manifest follows.
 const SchemaVersion = "1.25"
 
@@ -210,7 +217,7 @@ func JSON(c Config) ([]byte, error) {
 		Name:            name{Short: textName.Default, Full: textName.Default + " for Outlook"},
 		Description:     name{Short: "Online meetings in Outlook invitations", Full: textDesc.Default},
 		Developer:       developer{Name: "Web Scheduler", WebsiteURL: d.Base + "/", PrivacyURL: d.Base + "/", TermsOfUseURL: d.Base + "/"},
-		Icons:           icons{Outline: "outline.png", Color: "color.png"},
+		Icons:           icons{Outline: packageOutlineIcon, Color: packageColorIcon},
 		AccentColor:     "#0F6CBD",
 		LocalizationInfo: localizationInfo{
 			DefaultLanguageTag: "en-us",

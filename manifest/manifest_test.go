@@ -1,12 +1,17 @@
 package manifest
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -659,4 +664,65 @@ func associated(file string) map[string]bool {
 		out[string(m[1])] = true
 	}
 	return out
+}
+
+// TestPackage: the app package holds manifest.json and the icons it names
+// at its root, the color icon 192 px square, the outline icon 32 px square,
+// white on transparent, as the schema describes them.
+func TestPackage(t *testing.T) {
+	t.Parallel()
+	pkg, err := Package(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := Package(example); !bytes.Equal(pkg, again) {
+		t.Error("two packages of one deployment differ")
+	}
+	z, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], _ = io.ReadAll(r)
+		r.Close()
+	}
+	want, _ := JSON(example)
+	if len(files) != 3 || !bytes.Equal(files["manifest.json"], want) {
+		t.Fatalf("package holds %d files; manifest.json equal to JSON: %v", len(files), bytes.Equal(files["manifest.json"], want))
+	}
+	if err := validateJSON(t, files["manifest.json"], example); err != nil {
+		t.Error(err)
+	}
+	var m struct {
+		Icons struct{ Color, Outline string } `json:"icons"`
+	}
+	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+	decode := func(name string, size int) image.Image {
+		t.Helper()
+		img, err := png.Decode(bytes.NewReader(files[name]))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
+			t.Errorf("%s is %v, want %d px square", name, b.Size(), size)
+		}
+		return img
+	}
+	decode(m.Icons.Color, 192)
+	outline := decode(m.Icons.Outline, 32)
+	b := outline.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if c := color.NRGBAModel.Convert(outline.At(x, y)).(color.NRGBA); c.A != 0 && (c.R != 255 || c.G != 255 || c.B != 255) {
+				t.Fatalf("outline icon: pixel (%d,%d) is %v, neither white nor transparent", x, y, c)
+			}
+		}
+	}
 }

@@ -54,10 +54,14 @@ func (s *Server) addinSettings(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"autoAdd": s.autoAdd()})
 }
 
-// manifestXML and manifestJSON serve the manifests for this deployment.
+// manifestXML, manifestJSON and manifestZip serve the manifests for this
+// deployment: the add-in only one, the unified one, and the unified one
+// packaged with its icons as admins upload it.
 func (s *Server) manifestXML(c *fiber.Ctx) error { return s.sendManifest(c, "xml") }
 
 func (s *Server) manifestJSON(c *fiber.Ctx) error { return s.sendManifest(c, "json") }
+
+func (s *Server) manifestZip(c *fiber.Ctx) error { return s.sendManifest(c, "zip") }
 
 func (s *Server) sendManifest(c *fiber.Ctx, kind string) error {
 	if s.deps.Manifest == nil {
@@ -67,10 +71,11 @@ func (s *Server) sendManifest(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return scheduler.Wrap(scheduler.ECodeConflict, "The manifest cannot be generated for this deployment: "+err.Error(), err)
 	}
-	if kind == "xml" {
-		c.Type("xml", "utf-8")
-	} else {
-		c.Type("json", "utf-8")
+	switch kind {
+	case "xml", "json":
+		c.Type(kind, "utf-8")
+	default:
+		c.Type(kind)
 	}
 	c.Set("Content-Disposition", `attachment; filename="webscheduler-manifest.`+kind+`"`)
 	return c.Send(body)

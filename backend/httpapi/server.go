@@ -133,6 +133,7 @@ func New(d Deps) *Server {
 	s.app.Get("/help", s.help)
 	s.app.Get("/manifest.xml", s.manifestXML)
 	s.app.Get("/manifest.json", s.manifestJSON)
+	s.app.Get("/manifest.zip", s.manifestZip)
 	if d.SignIn != nil {
 		s.app.Get("/addin/auth.html", s.addinSignIn)
 	}

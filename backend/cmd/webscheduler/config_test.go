@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -122,5 +124,31 @@ func TestRunExitCodes(t *testing.T) {
 	var ce configError
 	if !errors.As(err, &ce) {
 		t.Fatalf("bad config: %v", err)
+	}
+}
+
+// TestManifestCommand: `webscheduler manifest -zip` writes the app package
+// with the unified manifest `manifest -json` prints.
+func TestManifestCommand(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{"WEBSCHEDULER_PUBLIC_URL": "https://webscheduler.contoso.example", "WEBSCHEDULER_CLIENT_ID": "2c3caa80-93f9-425e-8b85-0745f50c0d24"})
+	var unified, pkg bytes.Buffer
+	if err := run(t.Context(), []string{"manifest", "-json"}, env, &unified); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(t.Context(), []string{"manifest", "-zip"}, env, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := z.Open("manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside, _ := io.ReadAll(f)
+	if !bytes.Equal(inside, unified.Bytes()) || !strings.Contains(unified.String(), "webscheduler.contoso.example") {
+		t.Fatalf("the package's manifest.json differs from manifest -json:\n%s", inside)
 	}
 }

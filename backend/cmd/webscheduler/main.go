@@ -33,8 +33,9 @@ const usage = `usage: webscheduler [command]
 commands:
   serve     run the service (default)
   manifest  print the add-in manifest for this deployment
-            (-json for the unified manifest; uses WEBSCHEDULER_PUBLIC_URL
-            and WEBSCHEDULER_CLIENT_ID)
+            (-json for the unified manifest, -zip for it packaged with
+            its icons; uses WEBSCHEDULER_PUBLIC_URL and
+            WEBSCHEDULER_CLIENT_ID)
   refresh   bring the join information of future meetings up to date
             (--dry-run, --csv FILE, --mailboxes, --resume JOB; -h for more)
   version   print the version
@@ -56,8 +57,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return serve(ctx, cfg, stdout)
 	case "manifest":
 		kind := "xml"
-		if len(args) > 1 && (args[1] == "-json" || args[1] == "--json") {
-			kind = "json"
+		if len(args) > 1 {
+			switch args[1] {
+			case "-json", "--json":
+				kind = "json"
+			case "-zip", "--zip":
+				kind = "zip"
+			}
 		}
 		publicURL := getenv("WEBSCHEDULER_PUBLIC_URL")
 		clientID := getenv("WEBSCHEDULER_CLIENT_ID")

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"archive/zip"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -216,10 +218,29 @@ func flowPages(t *testing.T, s *suite) {
 		resp, _ := s.get(s.client, path)
 		s.want(resp, status, "GET "+path)
 	}
-	for _, path := range []string{"/manifest.xml", "/manifest.json"} {
-		resp, _ := s.get(s.client, path)
-		if resp.StatusCode != 200 && resp.StatusCode != 409 { // 409: Outlook needs https
-			t.Errorf("GET %s: %d", path, resp.StatusCode)
+	manifests := map[string]string{}
+	for _, path := range []string{"/manifest.xml", "/manifest.json", "/manifest.zip"} {
+		resp, body := s.get(s.client, path)
+		if want := map[bool]int{true: 200, false: 409}[s.tls]; resp.StatusCode != want { // 409: Outlook needs https
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+		manifests[path] = body
+	}
+	if s.tls { // the app package carries the unified manifest as served
+		z, err := zip.NewReader(strings.NewReader(manifests["/manifest.zip"]), int64(len(manifests["/manifest.zip"])))
+		if err != nil {
+			t.Fatalf("/manifest.zip: %v", err)
+		}
+		var inside []byte
+		for _, f := range z.File {
+			if f.Name == "manifest.json" {
+				r, _ := f.Open()
+				inside, _ = io.ReadAll(r)
+				r.Close()
+			}
+		}
+		if len(z.File) != 3 || string(inside) != manifests["/manifest.json"] {
+			t.Errorf("/manifest.zip holds %d files, its manifest.json equal to /manifest.json: %v", len(z.File), string(inside) == manifests["/manifest.json"])
 		}
 	}
 }

@@ -368,8 +368,11 @@ func manifestVersion() string {
 
 func generateManifest(kind, publicURL, clientID string) ([]byte, error) {
 	c := manifest.Config{PublicURL: publicURL, ClientID: clientID, Version: manifestVersion()}
-	if kind == "json" {
+	switch kind {
+	case "json":
 		return manifest.JSON(c)
+	case "zip":
+		return manifest.Package(c)
 	}
 	return manifest.XML(c)
 }

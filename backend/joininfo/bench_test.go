@@ -34,14 +34,20 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-// BenchmarkSimilarity scores a stale block against a fresh rendering in
-// every locale, counting both sides of each pair.
-func BenchmarkSimilarity(b *testing.B) {
-	old := mustRender(b, "de", testMeeting).Digest(BodyHTML)
+// staleAndFresh are a stale block in German and a fresh rendering of
+// another meeting in every locale.
+func staleAndFresh(b *testing.B) (Digest, []Digest) {
 	var fresh []Digest
 	for _, loc := range DefaultTemplates().Locales() {
 		fresh = append(fresh, mustRender(b, loc, otherMeeting).Digest(BodyHTML))
 	}
+	return mustRender(b, "de", testMeeting).Digest(BodyHTML), fresh
+}
+
+// BenchmarkSimilarity scores a stale block against a fresh rendering in
+// every locale, counting both sides of each pair.
+func BenchmarkSimilarity(b *testing.B) {
+	old, fresh := staleAndFresh(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, d := range fresh {
@@ -55,11 +61,7 @@ func BenchmarkSimilarity(b *testing.B) {
 // BenchmarkTrigramsSimilarity is BenchmarkSimilarity as a bulk refresh
 // tells a stale block's language: the block's triples counted once.
 func BenchmarkTrigramsSimilarity(b *testing.B) {
-	old := mustRender(b, "de", testMeeting).Digest(BodyHTML)
-	var fresh []Digest
-	for _, loc := range DefaultTemplates().Locales() {
-		fresh = append(fresh, mustRender(b, loc, otherMeeting).Digest(BodyHTML))
-	}
+	old, fresh := staleAndFresh(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		was := old.Trigrams()

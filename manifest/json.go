@@ -76,6 +76,17 @@ type extension struct {
 	Runtimes      []runtime      `json:"runtimes"`
 	Ribbons       []ribbon       `json:"ribbons"`
 	AutoRunEvents []autoRunEvent `json:"autoRunEvents"`
+	Alternates    []alternate    `json:"alternates"`
+}
+
+// alternate carries the icons of the XML manifest that the admin center
+// generates from the app package for Outlook clients without the unified
+// manifest (Mac, older Windows builds).
+type alternate struct {
+	AlternateIcons struct {
+		Icon               icon `json:"icon"`
+		HighResolutionIcon icon `json:"highResolutionIcon"`
+	} `json:"alternateIcons"`
 }
 
 type requirements struct {
@@ -188,6 +199,12 @@ func JSON(c Config) ([]byte, error) {
 		}
 		return out
 	}
+	// The XML manifest's IconUrl and HighResolutionIconUrl: 64 and 128 px.
+	// The schema knows no size above 80, so the 128 px icon is declared 64
+	// as in Microsoft's own samples.
+	var alt alternate
+	alt.AlternateIcons.Icon = icon{Size: 64, URL: d.URL("assets/icon-64.png")}
+	alt.AlternateIcons.HighResolutionIcon = icon{Size: 64, URL: d.URL("assets/icon-128.png")}
 	// Outlook mobile wants 25, 32 and 48 px at 1x, 2x and 3x; the nearest
 	// larger PNG stands in for each.
 	var mobileIcons []icon
@@ -255,6 +272,7 @@ func JSON(c Config) ([]byte, error) {
 				Requirements: requirements{Capabilities: []capability{{"Mailbox", "1.11"}}},
 				Events:       events,
 			}},
+			Alternates: []alternate{alt},
 		}},
 	}
 	m.Authorization.Permissions.ResourceSpecific = []permission{{"MailboxItem.ReadWrite.User", "Delegated"}}

@@ -726,3 +726,29 @@ func TestPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestAlternateIconsMatchXML: the icons the admin center puts into the XML
+// manifest it generates from the app package are those of our own.
+func TestAlternateIconsMatchXML(t *testing.T) {
+	t.Parallel()
+	j, _ := JSON(example)
+	x, _ := XML(example)
+	var m struct {
+		Extensions []struct {
+			Alternates []struct {
+				AlternateIcons struct {
+					Icon, HighResolutionIcon struct{ URL string }
+				} `json:"alternateIcons"`
+			} `json:"alternates"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(j, &m); err != nil || len(m.Extensions) != 1 || len(m.Extensions[0].Alternates) != 1 {
+		t.Fatalf("alternates: %v %+v", err, m)
+	}
+	icons := m.Extensions[0].Alternates[0].AlternateIcons
+	for _, want := range []string{`<IconUrl DefaultValue="` + icons.Icon.URL + `"/>`, `<HighResolutionIconUrl DefaultValue="` + icons.HighResolutionIcon.URL + `"/>`} {
+		if !strings.Contains(string(x), want) {
+			t.Errorf("manifest.xml lacks %s", want)
+		}
+	}
+}

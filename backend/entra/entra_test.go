@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -323,8 +324,20 @@ func TestOnBehalfOf(t *testing.T) {
 	}
 }
 
-func TestOnBehalfOfWithCertificate(t *testing.T) {
-	t.Parallel()
+// certEnv is an emulated Entra ID with an app that authenticates with a
+// certificate, as many tenants require.
+type certEnv struct {
+	emu       *emuentra.Server
+	authority string
+	client    *http.Client
+	cert      *x509.Certificate
+	key       *rsa.PrivateKey
+}
+
+const certClient = "6b1f0a2c-3d4e-4f5a-9b6c-7d8e9f0a1b2c"
+
+func newCertEnv(t *testing.T, redirectURIs ...string) *certEnv {
+	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -335,46 +348,91 @@ func TestOnBehalfOfWithCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cert, _ := x509.ParseCertificate(der)
-
 	mux := http.NewServeMux()
 	srv := httptest.NewTLSServer(mux)
 	t.Cleanup(srv.Close)
-	const certClient = "6b1f0a2c-3d4e-4f5a-9b6c-7d8e9f0a1b2c"
 	emu, err := emuentra.New(emuentra.Options{
 		AuthorityURL: srv.URL + "/", TenantID: tid, TenantDomain: "contoso.example",
-		Apps:  []emuentra.App{{ClientID: certClient, CertDER: der}},
+		Apps:  []emuentra.App{{ClientID: certClient, CertDER: der, RedirectURIs: redirectURIs, AppIDURI: "api://localhost/" + certClient}},
 		Users: []emuentra.User{{OID: userOID, UPN: userUPN, Name: "Adele Vance"}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux.Handle("/", emu.Handler())
-	sso, _, _ := emu.IssueSSOToken(userUPN, certClient)
-	v := entra.NewValidator(entra.ValidatorConfig{AuthorityHost: srv.URL + "/", Tenant: tid, ClientID: certClient, HTTPClient: srv.Client()})
+	return &certEnv{emu: emu, authority: srv.URL + "/", client: srv.Client(), cert: cert, key: key}
+}
+
+func TestOnBehalfOfWithCertificate(t *testing.T) {
+	t.Parallel()
+	e := newCertEnv(t)
+	sso, _, _ := e.emu.IssueSSOToken(userUPN, certClient)
+	v := entra.NewValidator(entra.ValidatorConfig{AuthorityHost: e.authority, Tenant: tid, ClientID: certClient, HTTPClient: e.client})
 	p, err := v.Validate(context.Background(), sso)
 	if err != nil {
 		t.Fatal(err)
 	}
 	box, _ := secret.New(secret.RandomKey())
-	obo := &entra.OnBehalfOf{
-		AuthorityHost: srv.URL + "/", Tenant: tid, Transport: srv.Client(), Cache: inmem.New(), Box: box,
-		Creds: entra.Credentials{ClientID: certClient, Certs: []*x509.Certificate{cert}, Key: key},
+	obo := func(key *rsa.PrivateKey) *entra.OnBehalfOf {
+		return &entra.OnBehalfOf{
+			AuthorityHost: e.authority, Tenant: tid, Transport: e.client, Cache: inmem.New(), Box: box,
+			Creds: entra.Credentials{ClientID: certClient, Certs: []*x509.Certificate{e.cert}, Key: key},
+		}
 	}
-	tok, err := obo.Token(context.Background(), p)
+	tok, err := obo(e.key).Token(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := emu.VerifyAccessToken(tok.Token, emuentra.GraphAudience); err != nil {
+	if _, err := e.emu.VerifyAccessToken(tok.Token, emuentra.GraphAudience); err != nil {
 		t.Fatal(err)
 	}
 	// Another key with the same certificate is refused.
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	wrong := &entra.OnBehalfOf{
-		AuthorityHost: srv.URL + "/", Tenant: tid, Transport: srv.Client(), Cache: inmem.New(), Box: box,
-		Creds: entra.Credentials{ClientID: certClient, Certs: []*x509.Certificate{cert}, Key: other},
-	}
-	if _, err := wrong.Token(context.Background(), p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
+	if _, err := obo(other).Token(context.Background(), p); scheduler.ErrorCode(err) != scheduler.ECodeOBOFailed {
 		t.Fatalf("wrong key: %v", err)
+	}
+}
+
+// TestWebSignInWithCertificate: the browser sign-in (the add-in's dialog
+// fallback and the web page) redeems its code with a client assertion when
+// the app has a certificate instead of a secret.
+func TestWebSignInWithCertificate(t *testing.T) {
+	t.Parallel()
+	const redirect = "https://webscheduler.contoso.example/auth/callback"
+	e := newCertEnv(t, redirect)
+	signIn := func(key *rsa.PrivateKey) (entra.SignedIn, error) {
+		w := entra.NewWebSignIn(entra.WebSignInConfig{
+			AuthorityHost: e.authority, Tenant: tid, ClientID: certClient, Certs: []*x509.Certificate{e.cert}, Key: key,
+			AppIDURI: "api://localhost/" + certClient, RedirectURL: redirect, HTTPClient: e.client,
+		})
+		target, flow, err := w.Start(context.Background(), userUPN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := *e.client
+		browser.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := browser.Get(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		back, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || !strings.HasPrefix(back.String(), redirect) || back.Query().Get("code") == "" {
+			t.Fatalf("authorize answered %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return w.Finish(context.Background(), flow, back.Query().Get("state"), back.Query().Get("code"))
+	}
+	in, err := signIn(e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := entra.NewValidator(entra.ValidatorConfig{AuthorityHost: e.authority, Tenant: tid, ClientID: certClient, HTTPClient: e.client})
+	if p, err := v.Validate(context.Background(), in.AccessToken); err != nil || p.OID != userOID || in.OID != userOID {
+		t.Fatalf("signed in as %+v; its token: %+v, %v", in, p, err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	if _, err := signIn(other); scheduler.ErrorCode(err) != scheduler.ECodeUnauthenticated {
+		t.Fatalf("a key that is not the certificate's: %v", err)
 	}
 }
 

@@ -2,7 +2,11 @@ package entra
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/webscheduler/webscheduler/backend/scheduler"
@@ -23,7 +28,11 @@ type WebSignInConfig struct {
 	AuthorityHost string
 	Tenant        string
 	ClientID      string
-	ClientSecret  string
+	// ClientSecret, or else Certs and Key (a certificate credential: the
+	// code is redeemed with a client assertion signed by Key).
+	ClientSecret string
+	Certs        []*x509.Certificate
+	Key          crypto.PrivateKey
 	// AppIDURI names the service's API, e.g. api://host/<client-id>; the
 	// sign-in asks for its access_as_user scope, so the result is a token
 	// the service validates like any SSO token (never a Graph token).
@@ -141,7 +150,15 @@ func (w *WebSignIn) Finish(ctx context.Context, f Flow, state, code string) (Sig
 		return SignedIn{}, err
 	}
 	ctx = oidc.ClientContext(ctx, w.cfg.HTTPClient)
-	tok, err := oc.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(f.Verifier)}
+	if w.cfg.ClientSecret == "" {
+		a, err := clientAssertion(w.cfg.ClientID, oc.Endpoint.TokenURL, w.cfg.Certs, w.cfg.Key)
+		if err != nil {
+			return SignedIn{}, scheduler.Wrap(errSignIn.Code, errSignIn.Message, err)
+		}
+		opts = append(opts, oauth2.SetAuthURLParam("client_assertion_type", clientAssertionType), oauth2.SetAuthURLParam("client_assertion", a))
+	}
+	tok, err := oc.Exchange(ctx, code, opts...)
 	if err != nil {
 		return SignedIn{}, scheduler.Wrap(errSignIn.Code, errSignIn.Message, err)
 	}
@@ -162,6 +179,27 @@ func (w *WebSignIn) Finish(ctx context.Context, f Flow, state, code string) (Sig
 		return SignedIn{}, scheduler.Wrap(errSignIn.Code, errSignIn.Message, errors.Join(err, errors.New("id token names no user")))
 	}
 	return SignedIn{AccessToken: tok.AccessToken, Expiry: tok.Expiry, OID: claims.OID, TID: claims.TID, Roles: claims.Roles}, nil
+}
+
+const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// clientAssertion is the app's proof of its certificate for one token
+// request (RFC 7523, as Entra ID takes it): signed with the key, naming
+// the certificate by its SHA-256 thumbprint, for the token endpoint only
+// and for ten minutes.
+func clientAssertion(clientID, tokenURL string, certs []*x509.Certificate, key crypto.PrivateKey) (string, error) {
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok || len(certs) == 0 {
+		return "", errors.New("a certificate credential needs a certificate and its RSA key")
+	}
+	now := time.Now()
+	t := jwt.NewWithClaims(jwt.SigningMethodPS256, jwt.MapClaims{
+		"aud": tokenURL, "iss": clientID, "sub": clientID, "jti": randomString(),
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+	})
+	sum := sha256.Sum256(certs[0].Raw)
+	t.Header["x5t#S256"] = base64.RawURLEncoding.EncodeToString(sum[:])
+	return t.SignedString(rk)
 }
 
 // MarshalFlow and UnmarshalFlow turn a flow into bytes for sealing.

@@ -183,9 +183,9 @@ func start(ctx context.Context, cfg config, log *slog.Logger, hooks testHooks) (
 	in.closers = append(in.closers, adm.stop)
 	in.admin = adm
 	var signIn, pageSignIn httpapi.WebSignIn
-	if creds.Secret != "" {
+	if creds.Secret != "" || creds.Key != nil {
 		sc := entra.WebSignInConfig{
-			AuthorityHost: authority, Tenant: tenant, ClientID: creds.ClientID, ClientSecret: creds.Secret,
+			AuthorityHost: authority, Tenant: tenant, ClientID: creds.ClientID, ClientSecret: creds.Secret, Certs: creds.Certs, Key: creds.Key,
 			AppIDURI: "api://" + hostOf(cfg.PublicURL) + "/" + creds.ClientID, RedirectURL: cfg.PublicURL + "/addin/auth.html",
 			HTTPClient: &http.Client{Transport: transport, Timeout: 10 * time.Second},
 		}

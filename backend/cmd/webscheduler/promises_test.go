@@ -605,7 +605,7 @@ func (s *suite) checkStore(t *testing.T) {
 		switch max := inventory[i].maxLife; {
 		case max == 0 && ttl > 0:
 			t.Errorf("%s expires after %v; the inventory keeps it until changed", name, ttl)
-		case max > 0 && (ttl <= 0 || ttl > max):
+		case max > 0 && (ttl == -1 || ttl > max): // -1: no expiry; 0: expiring this millisecond
 			t.Errorf("%s lives %v; the inventory allows at most %v", name, ttl, max)
 		}
 		raw := redisValue(t, s.rc, k)

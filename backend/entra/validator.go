@@ -54,15 +54,16 @@ type Validator struct {
 	// that the add-in's every request does not pay for parsing and an RSA
 	// verification again (30 % of GET /api/v1/me's CPU, BENCHMARKS.md).
 	// Only the time claims can change a token's outcome: entries expire
-	// with the token (plus Skew) and not-before is checked on every hit.
+	// with the token (plus Skew) and hits check the times again.
 	// A new key set empties it, so a key Entra ID withdrew stops being
 	// trusted at the next refresh.
 	validated memo[[sha256.Size]byte, validToken]
 }
 
+// validToken is what a token's signature and claims vouch for.
 type validToken struct {
 	principal scheduler.Principal // Assertion left empty: the caller has it
-	nbf       time.Time           // zero: none
+	exp, nbf  time.Time           // nbf zero: none
 }
 
 // NewValidator returns a Validator; keys are fetched on first use.
@@ -98,16 +99,27 @@ func (v *Validator) Validate(ctx context.Context, raw string) (scheduler.Princip
 		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenMalformed, "The token is not a JWT.")
 	}
 	sum := sha256.Sum256([]byte(raw))
-	if e, ok := v.validated.get(sum, v.cfg.Now().Add(-v.cfg.Skew)); ok {
-		if !e.nbf.IsZero() && v.cfg.Now().Add(v.cfg.Skew).Before(e.nbf) {
-			return scheduler.Principal{}, tokenError(scheduler.ECodeTokenNotYetValid, "The token is not valid yet.")
+	e, ok := v.validated.get(sum, v.cfg.Now())
+	if ok {
+		if err := v.checkTimes(e.exp, e.nbf); err != nil {
+			return scheduler.Principal{}, err
 		}
-		p := e.principal
-		p.Assertion = raw
-		return p, nil
+	} else {
+		var err error
+		if e, err = v.verify(ctx, raw); err != nil {
+			return scheduler.Principal{}, err
+		}
+		v.validated.put(sum, e, e.exp.Add(v.cfg.Skew), v.cfg.Now())
 	}
+	p := e.principal
+	p.Assertion = raw
+	return p, nil
+}
+
+// verify checks a token's signature and claims.
+func (v *Validator) verify(ctx context.Context, raw string) (validToken, error) {
 	if err := v.ensureDiscovery(ctx); err != nil {
-		return scheduler.Principal{}, err
+		return validToken{}, err
 	}
 	claims := jwt.MapClaims{}
 	var keyErr error
@@ -121,27 +133,17 @@ func (v *Validator) Validate(ctx context.Context, raw string) (scheduler.Princip
 	switch {
 	case err == nil:
 	case keyErr != nil:
-		return scheduler.Principal{}, keyErr
+		return validToken{}, keyErr
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid) && strings.Contains(err.Error(), "signing method"):
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenAlgorithm, "The token's signing algorithm is not allowed; RS256 is required.")
+		return validToken{}, tokenError(scheduler.ECodeTokenAlgorithm, "The token's signing algorithm is not allowed; RS256 is required.")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenSignature, "The token's signature is invalid.")
+		return validToken{}, tokenError(scheduler.ECodeTokenSignature, "The token's signature is invalid.")
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenAlgorithm, "The token's signing algorithm is not allowed; RS256 is required.")
+		return validToken{}, tokenError(scheduler.ECodeTokenAlgorithm, "The token's signing algorithm is not allowed; RS256 is required.")
 	default:
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenMalformed, "The token cannot be parsed.")
+		return validToken{}, tokenError(scheduler.ECodeTokenMalformed, "The token cannot be parsed.")
 	}
-	p, err := v.checkClaims(claims, raw)
-	if err == nil {
-		exp, _ := claims.GetExpirationTime() // checked by checkClaims
-		e := validToken{principal: p}
-		if n, _ := claims.GetNotBefore(); n != nil {
-			e.nbf = n.Time
-		}
-		e.principal.Assertion = ""
-		v.validated.put(sum, e, exp.Time, v.cfg.Now().Add(-v.cfg.Skew))
-	}
-	return p, err
+	return v.checkClaims(claims)
 }
 
 // checkTimes applies the token's expiry and not-before, with Skew.
@@ -156,10 +158,10 @@ func (v *Validator) checkTimes(exp, nbf time.Time) error {
 	return nil
 }
 
-func (v *Validator) checkClaims(c jwt.MapClaims, raw string) (scheduler.Principal, error) {
+func (v *Validator) checkClaims(c jwt.MapClaims) (validToken, error) {
 	str := func(k string) string { s, _ := c[k].(string); return s }
 	if str("ver") != "2.0" {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenVersion, "Only v2.0 access tokens are accepted; set requestedAccessTokenVersion to 2 in the app registration.")
+		return validToken{}, tokenError(scheduler.ECodeTokenVersion, "Only v2.0 access tokens are accepted; set requestedAccessTokenVersion to 2 in the app registration.")
 	}
 	tid := str("tid")
 	v.mu.Lock()
@@ -167,36 +169,36 @@ func (v *Validator) checkClaims(c jwt.MapClaims, raw string) (scheduler.Principa
 	v.mu.Unlock()
 	wantIss := strings.ReplaceAll(issuer, "{tenantid}", tid)
 	if tid == "" || str("iss") != wantIss {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenIssuer, "The token was not issued by the expected authority.")
+		return validToken{}, tokenError(scheduler.ECodeTokenIssuer, "The token was not issued by the expected authority.")
 	}
 	if !v.tenantAllowed(tid) {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenTenant, "The token's tenant is not allowed to use this service.")
+		return validToken{}, tokenError(scheduler.ECodeTokenTenant, "The token's tenant is not allowed to use this service.")
 	}
 	if !v.audienceOK(c) {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenAudience, "The token is not meant for this service.")
+		return validToken{}, tokenError(scheduler.ECodeTokenAudience, "The token is not meant for this service.")
 	}
 	exp, err := c.GetExpirationTime()
 	if err != nil || exp == nil {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenMalformed, "The token has no valid expiry.")
+		return validToken{}, tokenError(scheduler.ECodeTokenMalformed, "The token has no valid expiry.")
 	}
 	nbf, err := c.GetNotBefore()
 	if err != nil {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenMalformed, "The token's not-before time is invalid.")
+		return validToken{}, tokenError(scheduler.ECodeTokenMalformed, "The token's not-before time is invalid.")
 	}
 	var notBefore time.Time
 	if nbf != nil {
 		notBefore = nbf.Time
 	}
 	if err := v.checkTimes(exp.Time, notBefore); err != nil {
-		return scheduler.Principal{}, err
+		return validToken{}, err
 	}
 	scopes := strings.Fields(str("scp"))
 	if !slices.Contains(scopes, Scope) {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenScope, "The token lacks the access_as_user scope.")
+		return validToken{}, tokenError(scheduler.ECodeTokenScope, "The token lacks the access_as_user scope.")
 	}
 	oid := str("oid")
 	if oid == "" {
-		return scheduler.Principal{}, tokenError(scheduler.ECodeTokenMalformed, "The token names no user.")
+		return validToken{}, tokenError(scheduler.ECodeTokenMalformed, "The token names no user.")
 	}
 	var roles []string
 	if rs, ok := c["roles"].([]any); ok {
@@ -206,9 +208,9 @@ func (v *Validator) checkClaims(c jwt.MapClaims, raw string) (scheduler.Principa
 			}
 		}
 	}
-	return scheduler.Principal{
-		OID: oid, TID: tid, Name: str("name"), Username: str("preferred_username"),
-		Roles: roles, Scopes: scopes, Assertion: raw,
+	return validToken{
+		principal: scheduler.Principal{OID: oid, TID: tid, Name: str("name"), Username: str("preferred_username"), Roles: roles, Scopes: scopes},
+		exp:       exp.Time, nbf: notBefore,
 	}, nil
 }
 

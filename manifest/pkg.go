@@ -18,26 +18,25 @@ func Package(c Config) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := []struct {
-		name string
-		body func() ([]byte, error)
-	}{
-		{"manifest.json", func() ([]byte, error) { return m, nil }},
-		{packageColorIcon, func() ([]byte, error) { return fs.ReadFile(addin.Files, "assets/color.png") }},
-		{packageOutlineIcon, func() ([]byte, error) { return fs.ReadFile(addin.Files, "assets/outline.png") }},
+	color, err := fs.ReadFile(addin.Files, "assets/"+packageColorIcon)
+	if err != nil {
+		return nil, err
+	}
+	outline, err := fs.ReadFile(addin.Files, "assets/"+packageOutlineIcon)
+	if err != nil {
+		return nil, err
 	}
 	var b bytes.Buffer
 	z := zip.NewWriter(&b)
-	for _, f := range files {
-		body, err := f.body()
-		if err != nil {
-			return nil, err
-		}
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{"manifest.json", m}, {packageColorIcon, color}, {packageOutlineIcon, outline}} {
 		w, err := z.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
 		if err != nil {
 			return nil, err
 		}
-		if _, err := w.Write(body); err != nil {
+		if _, err := w.Write(f.body); err != nil {
 			return nil, err
 		}
 	}
